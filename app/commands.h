@@ -1,0 +1,25 @@
+#pragma once
+// Each workflow step is one subcommand, defined in its own app/cmd_<name>.cpp.
+// A subcommand parses flags and calls one library function; it holds no logic of its own.
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace segmaker::app {
+
+// Options every subcommand shares.
+struct GlobalOptions {
+  int threads = 0;  // 0 = all cores
+  bool verbose = false;
+};
+
+// A registered subcommand: run() is called when it was the one parsed; returns the exit code.
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int()> run;
+};
+
+
+}  // namespace segmaker::app

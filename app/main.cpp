@@ -1,0 +1,40 @@
+// segmaker: self-hosted semantic segmentation with SageMaker's workflow.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <vector>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  using namespace segmaker::app;
+  CLI::App app{"segmaker: semantic segmentation (FCN / PSPNet / DeepLabV3) with SageMaker's workflow, self-hosted"};
+  app.set_version_flag("--version", std::string("segmaker ") + SEGMAKER_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions global;
+  app.add_option("--threads", global.threads, "Worker and LibTorch threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("-v,--verbose", global.verbose, "Debug logging");
+
+  std::vector<Command> commands;
+  // (subcommands are registered here as they land)
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_level(global.verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  try {
+    for (auto& command : commands) {
+      if (command.sub->parsed()) return command.run();
+    }
+    return 2;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

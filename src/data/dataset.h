@@ -1,0 +1,61 @@
+#pragma once
+// A segmentation data set over SageMaker's channel layout, torch-free:
+//   <root>/<channel>/<name>.jpg  +  <root>/<channel>_annotation/<name>.png
+//   optional <root>/label_map/<channel>_label_map.json  ({"scale": "1"} or {"map": {...}})
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "data/label_map.h"
+
+namespace segmaker::data {
+
+namespace fs = std::filesystem;
+
+constexpr int kIgnoreLabel = 255;
+
+struct SamplePair {
+  std::string name;  // base name, no extension
+  fs::path image;
+  fs::path annotation;
+};
+
+// One decoded example: RGB image (CV_8UC3) and mask of class ids (CV_8UC1, 255 = ignore).
+struct Sample {
+  cv::Mat image;
+  cv::Mat mask;
+  std::string name;
+};
+
+class SegmentationDataset {
+ public:
+  // Channel `channel` ("train", "validation", …) of a prepared folder. `num_classes` > 0 makes
+  // load() check every mask value (< num_classes or 255); 0 skips the check.
+  SegmentationDataset(const fs::path& root, const std::string& channel, int num_classes);
+  // Explicit folders (SageMaker container mode: /opt/ml/input/data/<channel>).
+  SegmentationDataset(const fs::path& image_dir, const fs::path& annotation_dir,
+                      const std::optional<fs::path>& label_map_file, int num_classes);
+
+  std::size_t size() const { return pairs_.size(); }
+  const SamplePair& pair(std::size_t i) const { return pairs_.at(i); }
+  const std::vector<SamplePair>& pairs() const { return pairs_; }
+  const LabelMap& label_map() const { return label_map_; }
+  int num_classes() const { return num_classes_; }
+
+  // Decodes pair i and applies the label map. Throws DataError naming the file when the
+  // image cannot be decoded, sizes differ, or a class id is out of range.
+  Sample load(std::size_t i) const;
+
+ private:
+  void index(const fs::path& image_dir, const fs::path& annotation_dir);
+
+  std::vector<SamplePair> pairs_;
+  LabelMap label_map_;
+  int num_classes_ = 0;
+};
+
+}  // namespace segmaker::data

@@ -1,0 +1,28 @@
+#include "io/threads.h"
+
+#include <sched.h>
+#include <thread>
+
+#include <torch/torch.h>
+
+namespace segmaker::io {
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
+int resolve_threads(int requested) { return requested > 0 ? requested : available_cores(); }
+
+int configure_torch_threads(int requested) {
+  int n = resolve_threads(requested);
+  torch::set_num_threads(n);
+  return n;
+}
+
+}  // namespace segmaker::io
