@@ -1,0 +1,17 @@
+#pragma once
+// Builds networks by name: segmentation models from a ModelSpec, ResNet classifiers by backbone.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "models/model_spec.h"
+#include "models/resnet.h"
+
+namespace segmaker::models {
+
+// A ResNet image classifier (trunk + global average pool + fc), torchvision parameter names without
+// prefix (`conv1.weight`, `layer1.0.conv1.weight`, `fc.weight`). Throws UserError on a bad backbone.
+ResNetClassifier build_resnet_classifier(const std::string& backbone, int num_classes = 1000,
+                                         bool stride_in_1x1 = false);
+
+}  // namespace segmaker::models
