@@ -1,0 +1,98 @@
+#include "serve/recordio.h"
+
+#include <cstdio>
+#include <string>
+
+#include "io/error.h"
+
+namespace segmaker::serve {
+namespace {
+
+void put_u32_le(std::string& out, std::uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v & 0xFF), static_cast<char>((v >> 8) & 0xFF),
+                         static_cast<char>((v >> 16) & 0xFF), static_cast<char>((v >> 24) & 0xFF)};
+  out.append(bytes, 4);
+}
+
+std::uint32_t get_u32_le(const std::string& in, std::size_t pos) {
+  const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[pos + i])); };
+  return b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24);
+}
+
+std::size_t padded(std::size_t n) { return (n + 3) & ~static_cast<std::size_t>(3); }
+
+}  // namespace
+
+void append_recordio(std::string& out, const std::string& payload) {
+  if (payload.size() > kRecordIOMaxLength)
+    throw DataError("RecordIO: a record of " + std::to_string(payload.size()) + " bytes exceeds the " +
+                    std::to_string(kRecordIOMaxLength) + "-byte limit of the 29-bit length field");
+  out.reserve(out.size() + 8 + padded(payload.size()));
+  put_u32_le(out, kRecordIOMagic);
+  put_u32_le(out, static_cast<std::uint32_t>(payload.size()));  // cflag 0: a whole record
+  out += payload;
+  out.append(padded(payload.size()) - payload.size(), '\0');
+}
+
+std::string frame_recordio(const std::string& payload) {
+  std::string out;
+  append_recordio(out, payload);
+  return out;
+}
+
+std::vector<std::string> read_recordio(const std::string& bytes) {
+  std::vector<std::string> records;
+  std::string partial;
+  bool in_split = false;
+  std::size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (bytes.size() - pos < 8)
+      throw DataError("RecordIO: truncated header at byte " + std::to_string(pos) + " (" +
+                      std::to_string(bytes.size() - pos) + " bytes left, 8 needed)");
+    const std::uint32_t magic = get_u32_le(bytes, pos);
+    if (magic != kRecordIOMagic) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08X", magic);
+      throw DataError("RecordIO: bad magic " + std::string(hex) + " at byte " + std::to_string(pos) +
+                      " (expected 0xCED7230A)");
+    }
+    const std::uint32_t lrec = get_u32_le(bytes, pos + 4);
+    const std::uint32_t cflag = lrec >> 29;
+    const std::size_t length = lrec & kRecordIOMaxLength;
+    const std::size_t start = pos + 8;
+    if (bytes.size() - start < length)
+      throw DataError("RecordIO: record at byte " + std::to_string(pos) + " declares " + std::to_string(length) +
+                      " bytes but only " + std::to_string(bytes.size() - start) + " follow");
+    const std::string payload = bytes.substr(start, length);
+    switch (cflag) {
+      case 0:
+        if (in_split) throw DataError("RecordIO: whole record inside a split record at byte " + std::to_string(pos));
+        records.push_back(payload);
+        break;
+      case 1:
+        if (in_split) throw DataError("RecordIO: split record restarted at byte " + std::to_string(pos));
+        partial = payload;
+        in_split = true;
+        break;
+      case 2:
+      case 3:
+        if (!in_split) throw DataError("RecordIO: continuation without a start at byte " + std::to_string(pos));
+        // dmlc's writer drops the magic it found inside the payload when it splits; put it back.
+        put_u32_le(partial, kRecordIOMagic);
+        partial += payload;
+        if (cflag == 3) {
+          records.push_back(std::move(partial));
+          partial.clear();
+          in_split = false;
+        }
+        break;
+      default:
+        throw DataError("RecordIO: invalid cflag " + std::to_string(cflag) + " at byte " + std::to_string(pos));
+    }
+    pos = start + padded(length);
+  }
+  if (in_split) throw DataError("RecordIO: stream ends inside a split record");
+  return records;
+}
+
+}  // namespace segmaker::serve
