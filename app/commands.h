@@ -22,4 +22,7 @@ struct Command {
 };
 
 
+Command add_prepare_command(CLI::App& app, const GlobalOptions& global);
+Command add_visualize_command(CLI::App& app, const GlobalOptions& global);
+
 }  // namespace segmaker::app

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", global.verbose, "Debug logging");
 
   std::vector<Command> commands;
-  // (subcommands are registered here as they land)
+  commands.push_back(add_prepare_command(app, global));
+  commands.push_back(add_visualize_command(app, global));
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,45 @@
+// segmaker prepare: Oxford-IIIT Pet folder → SageMaker channel layout.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "commands.h"
+#include "data/prepare.h"
+
+namespace segmaker::app {
+
+// Exit code when the job finished but rejected some files (listed in prepare_report.json).
+constexpr int kExitRejected = 3;
+
+Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("prepare", "Check an Oxford-IIIT Pet folder, split it and write SageMaker's channel layout");
+  auto opts = std::make_shared<data::PrepareOptions>();
+  auto labels = std::make_shared<std::string>("trimap");
+  auto no_progress = std::make_shared<bool>(false);
+  sub->add_option("--input", opts->input, "Oxford-IIIT Pet folder (images/, annotations/trimaps/, optional annotations/list.txt)")
+      ->required();
+  sub->add_option("--output", opts->output, "Folder to write train/, validation/, …, classes.json, manifest.tsv")->required();
+  sub->add_option("--validation-fraction", opts->validation_fraction, "Share of each breed held out for validation")
+      ->capture_default_str();
+  sub->add_option("--seed", opts->seed, "Seed of the split")->capture_default_str();
+  sub->add_option("--labels", *labels, "Label mode: trimap | binary | species | breed")
+      ->check(CLI::IsMember({"trimap", "binary", "species", "breed"}))
+      ->capture_default_str();
+  sub->add_flag("--force", opts->force, "Replace the prepared data in a non-empty output folder");
+  sub->add_flag("--strict", opts->strict, "Fail (and write nothing) if any file is rejected");
+  sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
+  return {sub, [opts, labels, no_progress, &global] {
+            opts->labels = data::parse_label_mode(*labels);
+            opts->threads = global.threads;
+            opts->progress = !*no_progress;
+            auto s = data::prepare_dataset(*opts);
+            spdlog::info("prepare: {} found, {} train, {} validation, {} converted, {} rejected, {} non-image files skipped ({:.1f} s)",
+                         s.found, s.train, s.validation, s.converted.size(), s.rejected.size(), s.skipped_non_images,
+                         s.seconds);
+            spdlog::info("prepare: wrote {} (report: prepare_report.json)", opts->output.string());
+            return s.rejected.empty() ? 0 : kExitRejected;
+          }};
+}
+
+}  // namespace segmaker::app

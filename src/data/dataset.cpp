@@ -1,0 +1,84 @@
+#include "data/dataset.h"
+
+#include <set>
+#include <sstream>
+
+#include "data/image_io.h"
+#include "io/error.h"
+#include "io/paths.h"
+
+namespace segmaker::data {
+
+SegmentationDataset::SegmentationDataset(const fs::path& root, const std::string& channel, int num_classes)
+    : num_classes_(num_classes) {
+  const fs::path image_dir = root / channel;
+  const fs::path annotation_dir = root / (channel + "_annotation");
+  if (!fs::is_directory(image_dir))
+    throw UserError("channel '" + channel + "' not found: expected the folder " + image_dir.string() +
+                    " (run `segmaker prepare` to create the channel layout)");
+  if (!fs::is_directory(annotation_dir))
+    throw UserError("channel '" + channel + "_annotation' not found: expected the folder " + annotation_dir.string());
+  const fs::path label_map = root / "label_map" / (channel + "_label_map.json");
+  if (fs::exists(label_map)) label_map_ = LabelMap::from_file(label_map);
+  index(image_dir, annotation_dir);
+}
+
+SegmentationDataset::SegmentationDataset(const fs::path& image_dir, const fs::path& annotation_dir,
+                                         const std::optional<fs::path>& label_map_file, int num_classes)
+    : num_classes_(num_classes) {
+  if (label_map_file) label_map_ = LabelMap::from_file(*label_map_file);
+  index(image_dir, annotation_dir);
+}
+
+void SegmentationDataset::index(const fs::path& image_dir, const fs::path& annotation_dir) {
+  auto images = io::list_files(image_dir, {".jpg", ".jpeg", ".png"});
+  std::set<std::string> seen;
+  std::vector<std::string> missing;
+  for (const auto& img : images) {
+    const std::string stem = img.stem().string();
+    if (!seen.insert(stem).second)
+      throw UserError("two images named '" + stem + "' in " + image_dir.string() + ": base names must be unique");
+    fs::path ann = annotation_dir / (stem + ".png");
+    if (!fs::exists(ann)) {
+      missing.push_back(stem);
+      continue;
+    }
+    pairs_.push_back({stem, img, ann});
+  }
+  if (!missing.empty()) {
+    std::ostringstream msg;
+    msg << missing.size() << " image(s) in " << image_dir.string() << " have no annotation PNG in "
+        << annotation_dir.string() << " (first: " << missing.front() << ".png)";
+    throw UserError(msg.str());
+  }
+  if (pairs_.empty()) throw UserError("no images (.jpg, .jpeg, .png) in " + image_dir.string());
+}
+
+Sample SegmentationDataset::load(std::size_t i) const {
+  const SamplePair& p = pairs_.at(i);
+  Sample s;
+  s.name = p.name;
+  s.image = read_image_rgb(p.image.string());
+  s.mask = read_mask(p.annotation.string());
+  if (s.image.size() != s.mask.size()) {
+    std::ostringstream msg;
+    msg << p.annotation.string() << ": mask is " << s.mask.cols << "x" << s.mask.rows << " but its image is "
+        << s.image.cols << "x" << s.image.rows;
+    throw DataError(msg.str());
+  }
+  label_map_.apply(s.mask);
+  if (num_classes_ > 0) {
+    double max_value = 0;
+    cv::Mat valid = s.mask != kIgnoreLabel;
+    cv::minMaxLoc(s.mask, nullptr, &max_value, nullptr, nullptr, valid);
+    if (cv::countNonZero(valid) > 0 && max_value >= num_classes_) {
+      std::ostringstream msg;
+      msg << p.annotation.string() << ": class id " << max_value << " is out of range for num_classes=" << num_classes_
+          << " (ids must be 0.." << num_classes_ - 1 << ", or 255 to ignore a pixel)";
+      throw DataError(msg.str());
+    }
+  }
+  return s;
+}
+
+}  // namespace segmaker::data

@@ -1,0 +1,89 @@
+#include "data/label_map.h"
+
+#include <cmath>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "io/error.h"
+#include "io/paths.h"
+
+namespace segmaker::data {
+namespace {
+
+// SageMaker writes numbers as strings ("3"); accept both.
+double number_of(const nlohmann::json& v, const std::string& what) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    try {
+      std::size_t used = 0;
+      double d = std::stod(v.get<std::string>(), &used);
+      if (used == v.get<std::string>().size()) return d;
+    } catch (const std::exception&) {
+    }
+  }
+  throw UserError("label map: " + what + " must be a number, got " + v.dump());
+}
+
+}  // namespace
+
+LabelMap::LabelMap() {
+  for (int i = 0; i < 256; ++i) lut_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+}
+
+LabelMap LabelMap::from_json_text(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UserError(std::string("label map is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw UserError("label map must be a JSON object with \"scale\" or \"map\"");
+  LabelMap m;
+  if (j.contains("map")) {
+    if (j.contains("scale")) throw UserError("label map: give either \"scale\" or \"map\", not both");
+    const auto& map = j["map"];
+    if (!map.is_object()) throw UserError("label map: \"map\" must be an object {\"class id\": pixel value}");
+    m.lut_.fill(255);
+    for (const auto& [key, value] : map.items()) {
+      double cls = number_of(nlohmann::json(key), "class id \"" + key + "\"");
+      double px = number_of(value, "pixel value of class " + key);
+      if (cls < 0 || cls > 254 || cls != std::floor(cls))
+        throw UserError("label map: class id \"" + key + "\" must be an integer in 0..254");
+      if (px < 0 || px > 255 || px != std::floor(px))
+        throw UserError("label map: pixel value of class " + key + " must be an integer in 0..255");
+      m.lut_[static_cast<std::size_t>(px)] = static_cast<std::uint8_t>(cls);
+    }
+    m.identity_ = false;
+    return m;
+  }
+  if (j.contains("scale")) {
+    double scale = number_of(j["scale"], "\"scale\"");
+    if (scale < 1 || scale > 255 || scale != std::floor(scale))
+      throw UserError("label map: \"scale\" must be an integer in 1..255, got " + j["scale"].dump());
+    const int s = static_cast<int>(scale);
+    for (int v = 0; v < 255; ++v) m.lut_[static_cast<std::size_t>(v)] = static_cast<std::uint8_t>(v / s);
+    m.lut_[255] = 255;
+    m.identity_ = s == 1;
+    return m;
+  }
+  throw UserError("label map must have \"scale\" or \"map\" (e.g. {\"scale\": \"1\"})");
+}
+
+LabelMap LabelMap::from_file(const std::filesystem::path& path) {
+  try {
+    return from_json_text(io::read_file(path));
+  } catch (const UserError& e) {
+    throw UserError(path.string() + ": " + e.what());
+  }
+}
+
+void LabelMap::apply(cv::Mat& mask) const {
+  if (identity_) return;
+  for (int y = 0; y < mask.rows; ++y) {
+    auto* row = mask.ptr<std::uint8_t>(y);
+    for (int x = 0; x < mask.cols; ++x) row[x] = lut_[row[x]];
+  }
+}
+
+}  // namespace segmaker::data

@@ -1,0 +1,192 @@
+#include "data/loader.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "data/random.h"
+#include "io/error.h"
+
+namespace segmaker::data {
+
+torch::Tensor image_to_tensor(const cv::Mat& rgb, const Preprocessing& p) {
+  TORCH_CHECK(rgb.type() == CV_8UC3, "image_to_tensor expects an 8-bit RGB image, got OpenCV type ", rgb.type());
+  const int h = rgb.rows, w = rgb.cols;
+  auto t = torch::empty({3, h, w}, torch::kFloat32);
+  float* out = t.data_ptr<float>();
+  const bool bgr = p.channel_order == "BGR";
+  float mul[3], add[3];
+  for (int c = 0; c < 3; ++c) {
+    mul[c] = p.scale / p.std[static_cast<std::size_t>(c)];
+    add[c] = -p.mean[static_cast<std::size_t>(c)] / p.std[static_cast<std::size_t>(c)];
+  }
+  const std::size_t plane = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  for (int y = 0; y < h; ++y) {
+    const unsigned char* row = rgb.ptr<unsigned char>(y);
+    float* o0 = out + static_cast<std::size_t>(y) * static_cast<std::size_t>(w);
+    float* o1 = o0 + plane;
+    float* o2 = o1 + plane;
+    for (int x = 0; x < w; ++x) {
+      const float r = row[3 * x], g = row[3 * x + 1], b = row[3 * x + 2];
+      const float c0 = bgr ? b : r, c2 = bgr ? r : b;
+      o0[x] = c0 * mul[0] + add[0];
+      o1[x] = g * mul[1] + add[1];
+      o2[x] = c2 * mul[2] + add[2];
+    }
+  }
+  return t;
+}
+
+torch::Tensor mask_to_tensor(const cv::Mat& mask) {
+  TORCH_CHECK(mask.type() == CV_8UC1, "mask_to_tensor expects an 8-bit single-channel mask");
+  cv::Mat contiguous = mask.isContinuous() ? mask : mask.clone();
+  return torch::from_blob(contiguous.data, {mask.rows, mask.cols}, torch::kUInt8).to(torch::kInt64);
+}
+
+DataLoader::DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Preprocessing preprocessing,
+                       LoaderOptions options)
+    : dataset_(std::move(dataset)), preprocessing_(std::move(preprocessing)), options_(options) {
+  if (!dataset_) throw UserError("DataLoader needs a data set");
+  if (options_.batch_size <= 0) throw UserError("batch size must be positive");
+  if (options_.mode == LoaderMode::Full && options_.batch_size != 1)
+    throw UserError("full-image loading needs batch size 1 (images differ in size)");
+  if (options_.world_size < 1 || options_.rank < 0 || options_.rank >= options_.world_size)
+    throw UserError("invalid rank " + std::to_string(options_.rank) + " of world size " +
+                    std::to_string(options_.world_size));
+  if (options_.workers < 1) options_.workers = 1;
+  if (options_.prefetch < 1) options_.prefetch = 1;
+  if (batches_per_epoch() == 0)
+    throw UserError("the data set has " + std::to_string(dataset_->size()) + " examples, fewer than one batch of " +
+                    std::to_string(options_.batch_size) + (options_.world_size > 1 ? " per rank" : "") +
+                    ": lower the batch size or add data");
+}
+
+DataLoader::~DataLoader() { stop_workers(); }
+
+std::size_t DataLoader::examples_per_epoch() const {
+  const std::size_t n = dataset_->size();
+  const auto world = static_cast<std::size_t>(options_.world_size);
+  if (world == 1) return n;
+  // Every rank sees the same number of examples so that collective steps line up.
+  return n / world;
+}
+
+std::size_t DataLoader::batches_per_epoch() const {
+  const std::size_t n = examples_per_epoch();
+  const auto bs = static_cast<std::size_t>(options_.batch_size);
+  return options_.drop_last ? n / bs : (n + bs - 1) / bs;
+}
+
+void DataLoader::start_epoch(std::uint64_t epoch) {
+  stop_workers();
+  epoch_ = epoch;
+  std::vector<std::size_t> all(dataset_->size());
+  std::iota(all.begin(), all.end(), 0);
+  if (options_.shuffle) {
+    auto rng = sample_rng(options_.seed, epoch, ~std::uint64_t{0});
+    shuffle(all, rng);
+  }
+  const std::size_t per_rank = examples_per_epoch();
+  const auto world = static_cast<std::size_t>(options_.world_size);
+  const auto rank = static_cast<std::size_t>(options_.rank);
+  order_.clear();
+  for (std::size_t k = 0; k < per_rank; ++k) order_.push_back(all[k * world + rank]);
+  num_batches_ = batches_per_epoch();
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_.clear();
+  error_ = nullptr;
+  next_to_claim_ = 0;
+  next_to_return_ = 0;
+  stopping_ = false;
+  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+void DataLoader::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  space_cv_.notify_all();
+  ready_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+void DataLoader::worker_loop() {
+  // Decoding and augmentation are parallel across workers; LibTorch ops inside stay single-threaded.
+  for (;;) {
+    std::size_t index;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      space_cv_.wait(lock, [this] {
+        return stopping_ || next_to_claim_ >= num_batches_ || next_to_claim_ < next_to_return_ + options_.prefetch;
+      });
+      if (stopping_ || next_to_claim_ >= num_batches_ || error_) return;
+      index = next_to_claim_++;
+    }
+    Batch batch;
+    std::exception_ptr error;
+    try {
+      batch = make_batch(index);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error) {
+        if (!error_) error_ = error;
+      } else {
+        ready_.emplace(index, std::move(batch));
+      }
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+Batch DataLoader::make_batch(std::size_t batch_index) const {
+  const auto bs = static_cast<std::size_t>(options_.batch_size);
+  const std::size_t begin = batch_index * bs;
+  const std::size_t end = std::min(order_.size(), begin + bs);
+  std::vector<torch::Tensor> images, masks;
+  Batch batch;
+  for (std::size_t k = begin; k < end; ++k) {
+    const std::size_t i = order_[k];
+    Sample s = dataset_->load(i);
+    switch (options_.mode) {
+      case LoaderMode::Train: {
+        auto rng = sample_rng(options_.seed, epoch_, i);
+        s = augment_train(s, options_.augment, rng);
+        break;
+      }
+      case LoaderMode::Validation: s = transform_validation(s, options_.crop_size); break;
+      case LoaderMode::Full: break;
+    }
+    images.push_back(image_to_tensor(s.image, preprocessing_));
+    masks.push_back(mask_to_tensor(s.mask));
+    batch.names.push_back(s.name);
+  }
+  batch.images = torch::stack(images);
+  batch.masks = torch::stack(masks);
+  return batch;
+}
+
+bool DataLoader::next(Batch& out) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (next_to_return_ >= num_batches_) return false;
+  ready_cv_.wait(lock, [this] { return error_ || ready_.count(next_to_return_) > 0; });
+  if (error_ && ready_.count(next_to_return_) == 0) {
+    auto e = error_;
+    lock.unlock();
+    stop_workers();
+    std::rethrow_exception(e);
+  }
+  auto it = ready_.find(next_to_return_);
+  out = std::move(it->second);
+  ready_.erase(it);
+  ++next_to_return_;
+  lock.unlock();
+  space_cv_.notify_all();
+  return true;
+}
+
+}  // namespace segmaker::data

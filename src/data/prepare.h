@@ -1,0 +1,52 @@
+#pragma once
+// `segmaker prepare`: an Oxford-IIIT Pet folder → SageMaker's channel layout
+//   train/ train_annotation/ validation/ validation_annotation/ label_map/{train,validation}_label_map.json
+//   classes.json  manifest.tsv  prepare_report.json
+// Bad input is never dropped silently: what can be read correctly is kept (non-JPEG images are
+// converted to RGB JPEG), everything else is listed as rejected (file, reason).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/label_modes.h"
+
+namespace segmaker::data {
+
+namespace fs = std::filesystem;
+
+struct PrepareOptions {
+  fs::path input;
+  fs::path output;
+  double validation_fraction = 0.25;
+  std::uint64_t seed = 42;
+  LabelMode labels = LabelMode::Trimap;
+  bool force = false;    // write into a non-empty output (replacing the channel folders there)
+  bool strict = false;   // any rejected file is fatal (nothing is written)
+  int threads = 0;       // 0 = all cores
+  bool progress = true;
+};
+
+struct FileNote {
+  std::string file;    // path relative to the input folder
+  std::string reason;
+};
+
+struct PrepareSummary {
+  std::size_t found = 0;       // image files considered
+  std::size_t train = 0;       // pairs written to train/
+  std::size_t validation = 0;  // pairs written to validation/
+  std::vector<FileNote> converted;  // kept, re-encoded as RGB JPEG (e.g. a GIF named .jpg)
+  std::vector<FileNote> rejected;   // not written
+  std::size_t skipped_non_images = 0;
+  double seconds = 0;
+};
+
+// Runs the whole job. Throws UserError for unusable options (output not empty without force,
+// input not a Pet folder, …) and DataError in strict mode when a file is rejected.
+PrepareSummary prepare_dataset(const PrepareOptions& options);
+
+// The channel folders and files prepare owns inside an output folder.
+const std::vector<std::string>& prepare_outputs();
+
+}  // namespace segmaker::data
