@@ -1,0 +1,64 @@
+#include <nlohmann/json.hpp>
+
+#include "io/error.h"
+#include "io/paths.h"
+#include "support/test_util.h"
+#include "train/hyperparameters.h"
+#include "train/sagemaker_env.h"
+
+namespace segmaker::train {
+namespace fs = std::filesystem;
+namespace {
+
+void make_layout(const SageMakerLayout& l, bool with_validation = true) {
+  io::write_file_atomic(l.config_dir() / "hyperparameters.json",
+                        R"({"num_classes": "3", "num_training_samples": "2", "epochs": "1", "use_pretrained_model": "False"})");
+  nlohmann::json idc = {{"train", {{"TrainingInputMode", "File"}}}, {"train_annotation", {{"TrainingInputMode", "File"}}}};
+  if (with_validation) idc.update({{"validation", {{"TrainingInputMode", "File"}}}, {"validation_annotation", {{"TrainingInputMode", "File"}}}});
+  io::write_file_atomic(l.config_dir() / "inputdataconfig.json", idc.dump());
+  io::write_file_atomic(l.config_dir() / "resourceconfig.json", R"({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]})");
+  for (const char* c : {"train", "validation", "train_annotation", "validation_annotation"})
+    fs::create_directories(l.data_dir() / c);
+}
+
+TEST(SageMakerEnv, ReadsTheContainerLayout) {
+  test::TempDir dir;
+  SageMakerLayout l{dir.path()};
+  make_layout(l);
+  SageMakerJob job = read_sagemaker_job(l);
+  EXPECT_EQ(job.current_host, "algo-2");
+  EXPECT_EQ(job.hosts.size(), 2u);
+  EXPECT_TRUE(job.previous_model.empty());
+  Hyperparameters h = parse_hyperparameters(job.hyperparameters);  // all strings
+  EXPECT_EQ(h.num_classes, 3);
+  EXPECT_FALSE(h.use_pretrained_model);
+  io::write_file_atomic(l.data_dir() / "model" / "model.tar.gz", "x");
+  EXPECT_EQ(read_sagemaker_job(l).previous_model, l.data_dir() / "model" / "model.tar.gz");
+}
+
+TEST(SageMakerEnv, MissingChannelsAndPipeModeAreClearErrors) {
+  test::TempDir dir;
+  SageMakerLayout l{dir.path()};
+  make_layout(l, /*with_validation=*/false);
+  try {
+    read_sagemaker_job(l);
+    FAIL();
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("channel 'validation' is required"), std::string::npos) << e.what();
+  }
+  io::write_file_atomic(l.config_dir() / "inputdataconfig.json", R"({"train": {"TrainingInputMode": "Pipe"}})");
+  EXPECT_THROW(read_sagemaker_job(l), UserError);
+  EXPECT_THROW(read_sagemaker_job(SageMakerLayout{dir / "nothing"}), UserError);
+}
+
+TEST(SageMakerEnv, FailureFileHoldsTheFirst1024Characters) {
+  test::TempDir dir;
+  SageMakerLayout l{dir.path()};
+  write_failure(l, std::string(3000, 'x'));
+  EXPECT_EQ(io::read_file(l.failure_file()).size(), 1024u);
+  write_failure(l, "num_classes is required");
+  EXPECT_EQ(io::read_file(l.failure_file()), "num_classes is required");
+}
+
+}  // namespace
+}  // namespace segmaker::train
