@@ -6,8 +6,13 @@
 
 #include "models/model_spec.h"
 #include "models/resnet.h"
+#include "models/segmentation_model.h"
 
 namespace segmaker::models {
+
+// The segmentation network a spec describes (validated first: UserError on a bad spec), freshly
+// initialised (torchvision's ResNet initialisation for the trunk, PyTorch defaults for the heads).
+SegmentationModel build_model(const ModelSpec& spec);
 
 // A ResNet image classifier (trunk + global average pool + fc), torchvision parameter names without
 // prefix (`conv1.weight`, `layer1.0.conv1.weight`, `fc.weight`). Throws UserError on a bad backbone.
