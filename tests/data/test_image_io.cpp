@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
+#include <png.h>
+
+#include <cstdio>
 
 #include "data/image_io.h"
 #include "io/error.h"
@@ -82,4 +85,34 @@ TEST(ImageIo, MaskRejectsJpegColourAndTruncation) {
   EXPECT_THROW(decode_mask(encode_jpeg(grey3)), DataError);
   std::string png = encode_png(cv::Mat(50, 50, CV_8UC1, cv::Scalar(1)));
   EXPECT_THROW(decode_mask(png.substr(0, png.size() - 20)), DataError);
+}
+
+namespace {
+// An indexed ("P" mode) PNG, as SageMaker recommends for annotations, written with libpng.
+std::string write_palette_png(const cv::Mat& indices, const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  png_init_io(png, f);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(indices.cols), static_cast<png_uint_32>(indices.rows), 8,
+               PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_color palette[256];
+  for (int i = 0; i < 256; ++i) palette[i] = {static_cast<png_byte>(255 - i), static_cast<png_byte>(i * 7), 9};
+  png_set_PLTE(png, info, palette, 256);
+  png_write_info(png, info);
+  for (int y = 0; y < indices.rows; ++y) png_write_row(png, const_cast<png_bytep>(indices.ptr<png_byte>(y)));
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(f);
+  return io::read_file(path);
+}
+}  // namespace
+
+TEST(ImageIo, IndexedPngMaskGivesPaletteIndicesNotColours) {
+  test::TempDir tmp;
+  cv::Mat idx(6, 9, CV_8UC1);
+  for (int i = 0; i < 54; ++i) idx.data[i] = static_cast<uchar>(i % 5 == 4 ? 255 : i % 5);
+  cv::Mat back = decode_mask(write_palette_png(idx, (tmp / "p.png").string()));
+  ASSERT_EQ(back.type(), CV_8UC1);
+  EXPECT_EQ(cv::countNonZero(back != idx), 0);
 }
