@@ -33,7 +33,7 @@ void fold_conv_bn(torch::nn::Module& owner, const std::string& conv_name, torch:
 
 void init_resnet_weights(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
-  for (auto& m : module.modules(/*include_self=*/true)) {
+  for (auto& m : module.modules(/*include_self=*/false)) {  // called from constructors: self is no conv/BN
     if (auto* conv = m->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
       if (conv->bias.defined()) conv->bias.zero_();

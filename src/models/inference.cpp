@@ -5,13 +5,15 @@ namespace segmaker::models {
 int fold_batchnorm(torch::nn::Module& module) {
   module.eval();
   int folded = 0;
-  // modules() is a snapshot: folding replaces leaf children only, never a foldable module.
-  for (const auto& m : module.modules(/*include_self=*/true)) {
-    if (auto* foldable = dynamic_cast<BatchNormFoldable*>(m.get())) {
+  auto fold = [&](torch::nn::Module& m) {
+    if (auto* foldable = dynamic_cast<BatchNormFoldable*>(&m)) {
       foldable->fold_batchnorm();
       ++folded;
     }
-  }
+  };
+  fold(module);
+  // modules() is a snapshot: folding replaces leaf children only, never a foldable module.
+  for (const auto& m : module.modules(/*include_self=*/false)) fold(*m);
   return folded;
 }
 
