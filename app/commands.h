@@ -24,5 +24,6 @@ struct Command {
 
 Command add_prepare_command(CLI::App& app, const GlobalOptions& global);
 Command add_visualize_command(CLI::App& app, const GlobalOptions& global);
+Command add_weights_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app
