@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(add_prepare_command(app, global));
   commands.push_back(add_visualize_command(app, global));
+  commands.push_back(add_serve_command(app, global));
+  commands.push_back(add_predict_command(app, global));
   commands.push_back(add_weights_command(app, global));
 
   try {

@@ -1,0 +1,35 @@
+// segmaker predict: batch transform over a folder of images (SageMaker's answer files).
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "commands.h"
+#include "serve/batch_transform.h"
+
+namespace segmaker::app {
+
+Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand(
+      "predict", "Batch transform: an answer file per image (<name>.out, or <stem>.png for --accept image/png)");
+  auto o = std::make_shared<serve::BatchTransformOptions>();
+  sub->add_option("--model", o->model, "model.tar.gz (or an unpacked artifact folder)")->required();
+  sub->add_option("--input", o->input, "A folder of images or one image")->required();
+  sub->add_option("--output", o->output, "Folder for the answers")->required();
+  sub->add_option("--accept", o->accept,
+                  "Answer type: image/png, application/x-recordio-protobuf, application/x-protobuf, application/json")
+      ->capture_default_str();
+  sub->add_flag("--overlay", o->overlay, "Also write <output>/overlays/<stem>.png (mask over the image, legend)");
+  sub->add_option("--workers", o->workers, "Images in flight at once (0 = min(cores, 4))")->capture_default_str();
+  sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
+  sub->add_option("--input-size", o->predictor.input_size,
+                  "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
+      ->capture_default_str();
+  return {sub, [o, &global] {
+            auto options = *o;
+            options.threads = global.threads;
+            const auto summary = serve::run_batch_transform(options);
+            return summary.failed.empty() || summary.written + summary.skipped > 0 ? 0 : 1;
+          }};
+}
+
+}  // namespace segmaker::app

@@ -1,0 +1,60 @@
+// segmaker serve: the model behind an HTTP endpoint with SageMaker's hosting contract.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "commands.h"
+#include "serve/endpoint.h"
+
+namespace segmaker::app {
+
+namespace {
+struct ServeFlags {
+  serve::EndpointConfig config;
+  double max_payload_mb = 6.0;
+};
+}  // namespace
+
+Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand(
+      "serve", "Serve a model over HTTP with SageMaker's endpoint contract (/ping, /invocations, demo page at /)");
+  auto f = std::make_shared<ServeFlags>();
+  auto& c = f->config;
+  auto* model = sub->add_option("--model", c.model, "model.tar.gz (or an unpacked artifact folder)");
+  sub->add_flag("--sagemaker", c.sagemaker,
+                "SageMaker container mode: model from <sm-root>/model, listen on 0.0.0.0 unless --host is given")
+      ->excludes(model);
+  sub->add_option("--sm-root", c.sagemaker_root, "SageMaker's root folder")->capture_default_str();
+  auto* host = sub->add_option("--host", c.server.host, "Address to listen on")->capture_default_str();
+  sub->add_option("--port", c.server.port, "Port (0 = any free port)")
+      ->envname("SAGEMAKER_BIND_TO_PORT")
+      ->capture_default_str();
+  sub->add_option("--workers", c.server.batching.workers, "Batches running at once")->capture_default_str();
+  sub->add_option("--max-batch", c.server.batching.max_batch, "Images per forward pass (dynamic batching)")
+      ->capture_default_str();
+  sub->add_option("--max-delay-ms", c.server.batching.max_delay_ms,
+                  "How long a request may wait for others of its size to share a batch")
+      ->capture_default_str();
+  sub->add_option("--max-queue", c.server.batching.max_queue, "Requests waiting before answering 503")
+      ->capture_default_str();
+  sub->add_option("--max-payload-mb", f->max_payload_mb, "Request body limit in MB (413 above)")
+      ->envname("SAGEMAKER_MAX_PAYLOAD_IN_MB")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--max-pixels", c.server.max_pixels, "Decoded image size limit, width x height (413 above)")
+      ->capture_default_str();
+  sub->add_option("--http-threads", c.server.http_threads, "Connections served at once")->capture_default_str();
+  sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
+  sub->add_option("--input-size", c.predictor.input_size,
+                  "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
+      ->capture_default_str();
+  return {sub, [f, host, &global] {
+            auto config = f->config;
+            config.threads = global.threads;
+            config.server.max_payload_bytes = static_cast<std::size_t>(f->max_payload_mb * 1024.0 * 1024.0);
+            if (config.sagemaker && host->count() == 0) config.server.host = "0.0.0.0";
+            return serve::run_endpoint(config);
+          }};
+}
+
+}  // namespace segmaker::app
