@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/image_io.h"
+#include "io/error.h"
 #include "io/paths.h"
 #include "models/keras_import.h"
 #include "models/pretrained.h"
@@ -104,11 +105,51 @@ TEST(PretrainedResNet50, ClassifiesRealPetPhotosAsImageNetCatsAndDogs) {
   std::cout << "  " << photos.size() << " photos: top-1 on a cat/dog class " << pet << ", right species " << right_species
             << ", right species in top-5 " << right_in_top5 << "; Abyssinian/Bengal on cat classes " << aby_bengal_cat
             << " of " << aby_bengal << "\n";
-  // A random or mis-converted network lands on the 123 cat/dog classes (of 1000) about 12 % of the time.
-  EXPECT_GE(pet / n, 0.85);
-  EXPECT_GE(right_species / n, 0.8);
+  // Observed with the converted weights: 36, 35 and 40 of 41; 7 of 10 Abyssinians/Bengals (Python torchvision
+  // with the same file agrees image by image). A random or mis-converted network lands on the 123 cat/dog
+  // classes (of 1000) about 12 % of the time.
+  EXPECT_GE(pet / n, 0.8);
+  EXPECT_GE(right_species / n, 0.75);
   EXPECT_GE(right_in_top5 / n, 0.9);
   EXPECT_GE(aby_bengal_cat, aby_bengal * 6 / 10);
+}
+
+// The converted file fills the backbone of every segmentation model strictly (all names and shapes
+// under "backbone."), and a backbone it does not fit gets every difference listed.
+TEST(PretrainedResNet50, FillsTheBackboneOfEverySegmentationModel) {
+  const fs::path path = pretrained_weights_path("resnet-50");
+  if (!fs::is_regular_file(path))
+    GTEST_SKIP() << "the ImageNet ResNet-50 weights are not installed (" << path << "): run scripts/fetch-weights";
+  const WeightFile weights = load_weight_file(path);
+  LoadOptions load;
+  load.module_prefix = "backbone.";
+  load.skip_file_prefixes = {"fc."};
+  for (const char* algorithm : {"fcn", "psp", "deeplab"}) {
+    ModelSpec spec;
+    spec.algorithm = algorithm;
+    spec.num_classes = 3;
+    spec.output_stride = 16;
+    spec.stride_in_1x1 = weights.metadata.stride_in_1x1;
+    auto model = build_model(spec);
+    const auto report = load_weights(*model, weights, load);
+    EXPECT_EQ(report.loaded.size(), weights.tensors.size() - 2) << algorithm;  // all but fc.weight, fc.bias
+    EXPECT_TRUE(report.missing.empty()) << algorithm;
+  }
+  ModelSpec deeper;
+  deeper.backbone = "resnet-101";
+  deeper.num_classes = 3;
+  auto model = build_model(deeper);
+  try {
+    load_weights(*model, weights, load);
+    FAIL() << "resnet-101 accepted resnet-50 weights";
+  } catch (const UserError& e) {
+    const std::string msg = e.what();
+    // layer3 has 23 blocks instead of 6: blocks 6..22 are missing, each with 3 conv weights and 3 BNs
+    // of 4 tensors (num_batches_tracked may be absent).
+    EXPECT_NE(msg.find("(" + std::to_string(17 * (3 + 3 * 4)) + " problems"), std::string::npos) << msg.substr(0, 300);
+    EXPECT_NE(msg.find("missing from the file: backbone.layer3.6.conv1.weight [256,1024,1,1]"), std::string::npos);
+    EXPECT_NE(msg.find("missing from the file: backbone.layer3.22.bn3.running_var [1024]"), std::string::npos);
+  }
 }
 
 // Keras' own computation (zero-pad + unpadded conv with bias, BN eps 1e-3) on the raw package
