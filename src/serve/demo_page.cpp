@@ -17,7 +17,7 @@ const char* const kPage = R"HTML(<!DOCTYPE html>
   body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }
   h1 { font-size: 1.3rem; margin: 0 0 .3rem; }
   p.hint { margin: 0 0 1rem; color: #555; }
-  #drop { border: 2px dashed #999; border-radius: 8px; padding: 1.2rem; text-align: center; background: #fff; cursor: pointer; }
+  #drop { display: block; border: 2px dashed #999; border-radius: 8px; padding: 1.2rem; text-align: center; background: #fff; cursor: pointer; }
   #drop.over { border-color: #2a7; background: #efe; }
   #result { display: flex; gap: 1.5rem; margin-top: 1rem; flex-wrap: wrap; align-items: flex-start; }
   #stage { position: relative; }

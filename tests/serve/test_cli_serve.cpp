@@ -109,7 +109,7 @@ TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
 
-  const cv::Mat image = random_image(1000, 1000, 1);
+  const cv::Mat image = random_image(640, 640, 1);
   const std::string jpeg = data::encode_jpeg(image, 90);
   ASSERT_LT(jpeg.size(), 2u * 1024 * 1024);
   std::chrono::steady_clock::time_point answered;
@@ -120,7 +120,7 @@ TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
     answered = std::chrono::steady_clock::now();
     return r;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto terminated = std::chrono::steady_clock::now();
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   const auto r = in_flight.get();
