@@ -21,6 +21,11 @@ void prepare_for_inference(SegmentationModel& model, const InferenceOptions& opt
   model->eval();
   if (options.drop_aux) model->remove_aux();
   if (options.fold_batchnorm) fold_batchnorm(*model);
+  if (options.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 }  // namespace segmaker::models

@@ -30,8 +30,9 @@ SegmentationOutput SegmentationModelImpl::forward(const torch::Tensor& x) {
   const int64_t h = x.size(2), w = x.size(3);
   auto features = backbone_->forward(x);
   SegmentationOutput result;
-  result.out = resize_bilinear(classifier_->forward(features.layer4), h, w);
-  if (aux_) result.aux = resize_bilinear(aux_->forward(features.layer3), h, w);
+  // contiguous(): NCHW for every consumer, also when the weights are channels-last (inference.h).
+  result.out = resize_bilinear(classifier_->forward(features.layer4), h, w).contiguous();
+  if (aux_) result.aux = resize_bilinear(aux_->forward(features.layer3), h, w).contiguous();
   return result;
 }
 

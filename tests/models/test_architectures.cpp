@@ -137,6 +137,8 @@ TEST(Architectures, FoldedBatchNormGivesTheSameLogits) {
     prepare_for_inference(model);
     auto after = model->forward(x);
     EXPECT_FALSE(after.aux.defined()) << algorithm;
+    EXPECT_TRUE(after.out.is_contiguous()) << algorithm;
+    EXPECT_TRUE(model->backbone()->named_parameters()["conv1.weight"].is_contiguous(torch::MemoryFormat::ChannelsLast));
     EXPECT_TRUE(torch::allclose(before, after.out, 1e-3, 1e-4))
         << algorithm << " max diff " << (before - after.out).abs().max().item<float>();
     for (const auto& item : model->named_buffers()) EXPECT_EQ(item.key().find("running_"), std::string::npos) << item.key();
