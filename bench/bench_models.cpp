@@ -3,8 +3,8 @@
 // same architectures in Python PyTorch and, given this program, interleaves both (see BENCHMARKS.md).
 //
 // Names: Forward/<algorithm>/<size>/os<stride>/<variant>, Sgemm/<n>; variants: eager (eval, no
-// grad), folded (models::prepare_for_inference: BN folded into convs), folded_cl (folded plus
-// channels-last weights and input).
+// grad), folded (BN folded into convs, NCHW), prepared (models::prepare_for_inference defaults:
+// BN folded + channels-last weights; the input stays NCHW as the Predictor passes it).
 #include <torch/torch.h>
 
 #include <ATen/record_function.h>
@@ -43,13 +43,6 @@ double forward_gflops(models::SegmentationModel& model, const torch::Tensor& x) 
   return conv_flops / 1e9;
 }
 
-// Channels-last (NHWC) weights; the input is converted the same way and convolutions keep it.
-void to_channels_last(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-}
-
 void bm_forward(benchmark::State& state, std::string algorithm, int size, int os, std::string variant) {
   torch::manual_seed(0);
   models::ModelSpec spec;
@@ -59,13 +52,13 @@ void bm_forward(benchmark::State& state, std::string algorithm, int size, int os
   spec.output_stride = os;
   auto model = models::build_model(spec);
   model->eval();
-  if (variant != "eager") models::prepare_for_inference(model);
-  torch::NoGradGuard no_grad;
-  auto x = torch::randn({1, 3, size, size});
-  if (variant == "folded_cl") {
-    to_channels_last(*model);
-    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (variant != "eager") {
+    models::InferenceOptions options;
+    options.channels_last = variant == "prepared";
+    models::prepare_for_inference(model, options);
   }
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({1, 3, size, size});
   const double gflops = forward_gflops(model, x);  // also the warm-up forward
   for (auto _ : state) {
     auto y = model->forward(x);
@@ -95,7 +88,7 @@ int main(int argc, char** argv) {
   for (const char* algorithm : {"fcn", "psp", "deeplab"})
     for (int size : {240, 512})
       for (int os : {8, 16})
-        for (const char* variant : {"eager", "folded", "folded_cl"}) {
+        for (const char* variant : {"eager", "folded", "prepared"}) {
           const std::string name = std::string("Forward/") + algorithm + "/" + std::to_string(size) + "/os" +
                                    std::to_string(os) + "/" + variant;
           benchmark::RegisterBenchmark(name.c_str(), bm_forward, algorithm, size, os, variant)

@@ -128,7 +128,7 @@ def main():
                 if args.cpp:
                     prefix = f"Forward/{algorithm}/{size}/os{os_}/"
                     cpp = run_cpp(args.cpp, "^" + prefix, args.threads)
-                    eager, folded, nhwc = (cpp[prefix + v] for v in ("eager", "folded", "folded_cl"))
+                    eager, folded, nhwc = (cpp[prefix + v] for v in ("eager", "folded", "prepared"))
                     best = min((folded, nhwc), key=lambda b: b["real_time"])
                 py_ms, gflops = time_python(algorithm, size, os_, iterations)
                 if args.cpp:
