@@ -26,6 +26,8 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global);
 Command add_visualize_command(CLI::App& app, const GlobalOptions& global);
 Command add_serve_command(CLI::App& app, const GlobalOptions& global);
 Command add_predict_command(CLI::App& app, const GlobalOptions& global);
+Command add_train_command(CLI::App& app, const GlobalOptions& global);
+Command add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 Command add_weights_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   commands.push_back(add_visualize_command(app, global));
   commands.push_back(add_serve_command(app, global));
   commands.push_back(add_predict_command(app, global));
+  commands.push_back(add_train_command(app, global));
+  commands.push_back(add_evaluate_command(app, global));
   commands.push_back(add_weights_command(app, global));
 
   try {
