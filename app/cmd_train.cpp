@@ -1,0 +1,120 @@
+// segmaker train: a training job from SageMaker-style hyperparameters, locally or in SageMaker's
+// container layout (--sagemaker).
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "io/error.h"
+#include "io/paths.h"
+#include "train/hyperparameters.h"
+#include "train/sagemaker_env.h"
+#include "train/trainer.h"
+
+namespace segmaker::app {
+
+namespace {
+
+struct TrainFlags {
+  std::string data, hyperparameters, output, checkpoint_dir, device = "cpu", model, sm_root = "/opt/ml";
+  std::vector<std::string> overrides;
+  bool resume = false, sagemaker = false, no_progress = false;
+};
+
+// Set by SIGTERM / SIGINT (a signal handler can only reach a static); polled by the trainer.
+std::atomic<bool>& stop_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+extern "C" void on_stop_signal(int) { stop_flag().store(true); }
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+nlohmann::json with_overrides(nlohmann::json hp, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) throw UserError("--set expects NAME=VALUE, got '" + o + "'");
+    hp[o.substr(0, eq)] = o.substr(eq + 1);
+  }
+  return hp;
+}
+
+int run_train(const TrainFlags& f, const GlobalOptions& global) {
+  install_stop_handlers();
+  train::TrainOptions o;
+  o.device = f.device;
+  o.threads = global.threads;
+  o.progress = !f.no_progress;
+  o.stop_requested = [] { return stop_flag().load(); };
+  if (f.sagemaker) {
+    train::SageMakerLayout layout{f.sm_root};
+    try {
+      train::SageMakerJob job = train::read_sagemaker_job(layout);
+      o.hyperparameters = train::parse_hyperparameters(with_overrides(job.hyperparameters, f.overrides));
+      o.data_dir = layout.data_dir();
+      o.model_dir = layout.model_dir();
+      o.unpacked_model = true;
+      o.output_dir = layout.output_data_dir();
+      o.checkpoint_dir = f.checkpoint_dir.empty() ? layout.checkpoint_dir() : std::filesystem::path(f.checkpoint_dir);
+      o.resume = true;  // a restarted (e.g. spot) job continues from its checkpoints
+      o.previous_model = f.model.empty() ? job.previous_model : std::filesystem::path(f.model);
+      o.host = job.current_host;
+      train::TrainResult r = train::train(o);
+      if (r.interrupted) spdlog::info("train: stopped; the next run continues from the checkpoint");
+      return 0;
+    } catch (const std::exception& e) {
+      train::write_failure(layout, e.what());
+      throw;
+    }
+  }
+  if (f.data.empty() || f.hyperparameters.empty() || f.output.empty())
+    throw UserError("train needs --data, --hyperparameters and --output (or --sagemaker)");
+  nlohmann::json hp;
+  try {
+    hp = nlohmann::json::parse(io::read_file(f.hyperparameters));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UserError("'" + f.hyperparameters + "' is not valid JSON: " + e.what());
+  }
+  o.hyperparameters = train::parse_hyperparameters(with_overrides(hp, f.overrides));
+  o.data_dir = f.data;
+  o.model_dir = f.output;
+  o.checkpoint_dir = f.checkpoint_dir;
+  o.resume = f.resume;
+  o.previous_model = f.model;
+  train::TrainResult r = train::train(o);
+  if (r.interrupted) spdlog::info("train: stopped; run the same command with --resume to continue");
+  return 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("train", "Train FCN / PSPNet / DeepLabV3 with SageMaker's hyperparameters");
+  auto f = std::make_shared<TrainFlags>();
+  sub->add_option("--data", f->data, "Prepared data folder (train/, validation/, *_annotation/, optional label_map/)");
+  sub->add_option("--hyperparameters", f->hyperparameters, "hyperparameters.json (SageMaker's names; strings or JSON values)");
+  sub->add_option("--output", f->output, "Folder for model.tar.gz, metrics.jsonl, curves.png, checkpoints/");
+  sub->add_option("--checkpoint-dir", f->checkpoint_dir, "Checkpoint folder (default: <output>/checkpoints)");
+  sub->add_flag("--resume", f->resume, "Continue the job from its last checkpoint");
+  sub->add_option("--device", f->device, "cpu or cuda[:N]")->capture_default_str();
+  sub->add_option("--model", f->model, "Previous model.tar.gz to continue training from (incremental training)");
+  sub->add_option("--set", f->overrides, "Override a hyperparameter: NAME=VALUE (repeatable)");
+  sub->add_flag("--sagemaker", f->sagemaker, "SageMaker container mode: read and write the /opt/ml layout");
+  sub->add_option("--sm-root", f->sm_root, "Root of the SageMaker layout")->capture_default_str();
+  sub->add_flag("--no-progress", f->no_progress, "Plain log lines instead of a progress bar");
+  sub->footer("Hyperparameters (name = default: allowed):\n" + train::describe_hyperparameters());
+  return {sub, [f, &global] { return run_train(*f, global); }};
+}
+
+}  // namespace segmaker::app

@@ -1,0 +1,55 @@
+#pragma once
+// `segmaker train`: the whole training job, torch-free interface.
+//   data → augmentation → model → cross-entropy (+ aux) → backward → optimizer step, the learning rate set
+//   per iteration from the schedule; after every epoch: validation metrics over the whole validation
+//   channel, SageMaker-style metric lines, metrics.jsonl, a checkpoint; early stopping; at the end the
+//   best epoch's weights go into the model artifact and the curves into curves.png.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "train/hyperparameters.h"
+
+namespace segmaker::train {
+
+struct TrainOptions {
+  std::filesystem::path data_dir;    // channel layout: train, validation, *_annotation, optional label_map, classes.json
+  Hyperparameters hyperparameters;
+  std::filesystem::path model_dir;   // model.tar.gz goes here (or the unpacked files, see unpacked_model)
+  bool unpacked_model = false;       // SageMaker: write the artifact's files; the platform packs them
+  std::filesystem::path output_dir;  // metrics.jsonl, curves.png; empty = model_dir
+  std::filesystem::path checkpoint_dir;  // empty = <output_dir>/checkpoints
+  // Continue from the checkpoint in checkpoint_dir when there is one. Without it, an existing
+  // checkpoint is an error (it would be overwritten).
+  bool resume = false;
+  std::filesystem::path previous_model;  // incremental training from a model.tar.gz
+  std::string device = "cpu";
+  int threads = 0;                   // 0 = all cores
+  std::string host = "algo-1";       // for the metric lines
+  bool progress = true;
+  // Polled between iterations (SIGTERM/SIGINT): when true, a checkpoint of the partial epoch is
+  // written and train() returns with interrupted = true.
+  std::function<bool()> stop_requested;
+  // Called after every epoch's checkpoint with its metrics record (tests, distributed hooks).
+  std::function<void(const nlohmann::json& record)> on_epoch;
+};
+
+struct TrainResult {
+  std::filesystem::path model;        // the artifact written ("" when none: interrupted before any epoch)
+  nlohmann::json best_metrics;        // of the best epoch
+  nlohmann::json history;             // one record per epoch
+  int epochs_completed = 0;
+  bool stopped_early = false;
+  bool interrupted = false;
+};
+
+TrainResult train(const TrainOptions& options);
+
+// Class names from <data_dir>/classes.json ({"classes": {"0": "background", ...}}), else the ids.
+// Throws UserError when the file disagrees with num_classes.
+std::vector<std::string> load_class_names(const std::filesystem::path& data_dir, int num_classes);
+
+}  // namespace segmaker::train

@@ -1,0 +1,40 @@
+#include "train/validation.h"
+
+#include <chrono>
+
+#include "io/progress.h"
+#include "train/loss.h"
+
+namespace segmaker::train {
+
+ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
+                              const torch::Device& device, bool progress) {
+  const auto start = std::chrono::steady_clock::now();
+  ValidationPass pass{ConfusionMatrix(num_classes)};
+  torch::NoGradGuard no_grad;
+  model->eval();
+  loader.start_epoch(0);
+  io::Progress bar("validation", loader.batches_per_epoch(), progress);
+  data::Batch batch;
+  double loss_sum = 0;
+  std::size_t batches = 0;
+  while (loader.next(batch)) {
+    torch::Tensor images = batch.images.to(device);
+    torch::Tensor masks = batch.masks.to(device);
+    torch::Tensor logits = model->forward(images).out;
+    loss_sum += pixel_cross_entropy(logits, masks).item<double>();
+    ++batches;
+    torch::Tensor prediction = logits.argmax(1).to(torch::kCPU, torch::kInt64).contiguous();
+    torch::Tensor truth = batch.masks.to(torch::kInt64).contiguous();
+    pass.confusion.update(prediction.data_ptr<std::int64_t>(), truth.data_ptr<std::int64_t>(),
+                          static_cast<std::size_t>(truth.numel()));
+    pass.images += static_cast<std::size_t>(images.size(0));
+    bar.advance(1);
+  }
+  bar.finish();
+  pass.loss = batches ? loss_sum / static_cast<double>(batches) : 0.0;
+  pass.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return pass;
+}
+
+}  // namespace segmaker::train

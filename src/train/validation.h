@@ -1,0 +1,23 @@
+#pragma once
+// One pass of a model over a validation loader: the confusion matrix over the whole set and the
+// mean pixel cross-entropy. Shared by the trainer (after every epoch) and `segmaker evaluate`.
+#include <torch/torch.h>
+
+#include "data/loader.h"
+#include "models/segmentation_model.h"
+#include "train/metrics.h"
+
+namespace segmaker::train {
+
+struct ValidationPass {
+  ConfusionMatrix confusion;
+  double loss = 0;          // mean cross-entropy over the batches
+  std::size_t images = 0;
+  double seconds = 0;
+};
+
+// Puts the model in eval mode, runs every batch of `loader` (epoch 0) without gradients.
+ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
+                              const torch::Device& device, bool progress);
+
+}  // namespace segmaker::train
