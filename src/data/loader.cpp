@@ -8,11 +8,13 @@
 
 namespace segmaker::data {
 
-torch::Tensor image_to_tensor(const cv::Mat& rgb, const Preprocessing& p) {
-  TORCH_CHECK(rgb.type() == CV_8UC3, "image_to_tensor expects an 8-bit RGB image, got OpenCV type ", rgb.type());
+namespace {
+
+// Writes `rgb` with `p` applied into a [3, H, W] float buffer. Plain loops on purpose: loader
+// threads must not start LibTorch's (OpenMP) parallel kernels, which would oversubscribe the cores
+// the training step is using.
+void write_image(const cv::Mat& rgb, const Preprocessing& p, float* out) {
   const int h = rgb.rows, w = rgb.cols;
-  auto t = torch::empty({3, h, w}, torch::kFloat32);
-  float* out = t.data_ptr<float>();
   const bool bgr = p.channel_order == "BGR";
   float mul[3], add[3];
   for (int c = 0; c < 3; ++c) {
@@ -33,13 +35,30 @@ torch::Tensor image_to_tensor(const cv::Mat& rgb, const Preprocessing& p) {
       o2[x] = c2 * mul[2] + add[2];
     }
   }
+}
+
+void write_mask(const cv::Mat& mask, int64_t* out) {
+  for (int y = 0; y < mask.rows; ++y) {
+    const auto* row = mask.ptr<std::uint8_t>(y);
+    int64_t* o = out + static_cast<std::size_t>(y) * static_cast<std::size_t>(mask.cols);
+    for (int x = 0; x < mask.cols; ++x) o[x] = row[x];
+  }
+}
+
+}  // namespace
+
+torch::Tensor image_to_tensor(const cv::Mat& rgb, const Preprocessing& p) {
+  TORCH_CHECK(rgb.type() == CV_8UC3, "image_to_tensor expects an 8-bit RGB image, got OpenCV type ", rgb.type());
+  auto t = torch::empty({3, rgb.rows, rgb.cols}, torch::kFloat32);
+  write_image(rgb, p, t.data_ptr<float>());
   return t;
 }
 
 torch::Tensor mask_to_tensor(const cv::Mat& mask) {
   TORCH_CHECK(mask.type() == CV_8UC1, "mask_to_tensor expects an 8-bit single-channel mask");
-  cv::Mat contiguous = mask.isContinuous() ? mask : mask.clone();
-  return torch::from_blob(contiguous.data, {mask.rows, mask.cols}, torch::kUInt8).to(torch::kInt64);
+  auto t = torch::empty({mask.rows, mask.cols}, torch::kInt64);
+  write_mask(mask, t.data_ptr<int64_t>());
+  return t;
 }
 
 DataLoader::DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Preprocessing preprocessing,
@@ -147,7 +166,7 @@ Batch DataLoader::make_batch(std::size_t batch_index) const {
   const auto bs = static_cast<std::size_t>(options_.batch_size);
   const std::size_t begin = batch_index * bs;
   const std::size_t end = std::min(order_.size(), begin + bs);
-  std::vector<torch::Tensor> images, masks;
+  std::vector<Sample> samples;
   Batch batch;
   for (std::size_t k = begin; k < end; ++k) {
     const std::size_t i = order_[k];
@@ -161,12 +180,20 @@ Batch DataLoader::make_batch(std::size_t batch_index) const {
       case LoaderMode::Validation: s = transform_validation(s, options_.crop_size); break;
       case LoaderMode::Full: break;
     }
-    images.push_back(image_to_tensor(s.image, preprocessing_));
-    masks.push_back(mask_to_tensor(s.mask));
     batch.names.push_back(s.name);
+    samples.push_back(std::move(s));
   }
-  batch.images = torch::stack(images);
-  batch.masks = torch::stack(masks);
+  const int h = samples.front().image.rows, w = samples.front().image.cols;
+  const auto n = static_cast<int64_t>(samples.size());
+  batch.images = torch::empty({n, 3, h, w}, torch::kFloat32);
+  batch.masks = torch::empty({n, h, w}, torch::kInt64);
+  const std::size_t image_stride = 3 * static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  const std::size_t mask_stride = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    TORCH_CHECK(samples[k].image.rows == h && samples[k].image.cols == w, "examples of one batch differ in size");
+    write_image(samples[k].image, preprocessing_, batch.images.data_ptr<float>() + k * image_stride);
+    write_mask(samples[k].mask, batch.masks.data_ptr<int64_t>() + k * mask_stride);
+  }
   return batch;
 }
 

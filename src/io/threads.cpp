@@ -25,4 +25,6 @@ int configure_torch_threads(int requested) {
   return n;
 }
 
+void adopt_torch_threads() { at::init_num_threads(); }
+
 }  // namespace segmaker::io

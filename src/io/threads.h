@@ -13,4 +13,9 @@ int resolve_threads(int requested);
 // Returns the count applied.
 int configure_torch_threads(int requested);
 
+// Gives the calling (non-main) thread LibTorch's configured intra-op thread count. LibTorch
+// applies set_num_threads to the thread that calls it; a std::thread that runs models must
+// call this first, or it runs with OpenMP's own default team.
+void adopt_torch_threads();
+
 }  // namespace segmaker::io

@@ -94,6 +94,7 @@ BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, 
   std::mutex mutex;
   std::exception_ptr fatal;
   auto work = [&] {
+    io::adopt_torch_threads();
     while (true) {
       const std::size_t k = next++;
       if (k >= todo.size()) return;

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "io/error.h"
+#include "io/threads.h"
 
 namespace segmaker::serve {
 
@@ -89,6 +90,7 @@ std::vector<Batcher::Job> Batcher::take_batch(std::chrono::steady_clock::time_po
 }
 
 void Batcher::worker_loop() {
+  io::adopt_torch_threads();
   while (true) {
     std::vector<Job> batch;
     {
