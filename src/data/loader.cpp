@@ -85,8 +85,11 @@ std::size_t DataLoader::examples_per_epoch() const {
   const std::size_t n = dataset_->size();
   const auto world = static_cast<std::size_t>(options_.world_size);
   if (world == 1) return n;
-  // Every rank sees the same number of examples so that collective steps line up.
-  return n / world;
+  // Training: every rank sees the same number of examples so that collective steps line up.
+  if (options_.drop_last) return n / world;
+  // Evaluation: the shards cover every example (ranks differ by at most one).
+  const auto rank = static_cast<std::size_t>(options_.rank);
+  return n > rank ? (n - rank + world - 1) / world : 0;
 }
 
 std::size_t DataLoader::batches_per_epoch() const {

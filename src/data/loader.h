@@ -36,7 +36,11 @@ struct LoaderOptions {
   TrainAugment augment;   // Train mode
   int crop_size = 240;    // Validation mode
   std::size_t prefetch = 4;  // batches ready ahead of the consumer
-  int rank = 0;           // distributed: this rank reads shard `rank` of `world_size`
+  // Distributed: this rank reads the examples at positions rank, rank + world_size, ... of the
+  // epoch's order. With drop_last (training) every rank gets floor(n / world_size) of them, so the
+  // ranks' batch i together are the single-process batch i of batch_size * world_size; without it
+  // (evaluation) the shards cover every example.
+  int rank = 0;
   int world_size = 1;
 };
 

@@ -31,6 +31,11 @@ void fold_conv_bn(torch::nn::Module& owner, const std::string& conv_name, torch:
   bn = torch::nn::BatchNorm2d(nullptr);
 }
 
+void set_batchnorm_sync(torch::nn::Module& model, const std::shared_ptr<const BatchNormSync>& sync) {
+  for (auto& m : model.modules(/*include_self=*/true))
+    if (auto* owner = dynamic_cast<BatchNormFoldable*>(m.get())) owner->set_batchnorm_sync(sync);
+}
+
 void init_resnet_weights(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& m : module.modules(/*include_self=*/false)) {  // called from constructors: self is no conv/BN

@@ -15,11 +15,12 @@ nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t dilation = 1, b
 
 // BN that also works in training mode on a single value per channel (a 1x1 pooled map with batch
 // size 1), where it falls back to the running statistics instead of failing.
-torch::Tensor batch_norm(nn::BatchNorm2d& bn, const torch::Tensor& x) {
+torch::Tensor batch_norm(nn::BatchNorm2d& bn, const torch::Tensor& x, const BatchNormSync* sync) {
   if (bn.is_empty()) return x;
   if (bn->is_training() && x.size(0) * x.size(2) * x.size(3) == 1)
     return torch::batch_norm(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, /*training=*/false,
                              bn->options.momentum().value_or(0.1), bn->options.eps(), /*cudnn_enabled=*/true);
+  if (sync != nullptr && bn->is_training()) return sync->forward(x, *bn);
   return bn(x);
 }
 
@@ -50,7 +51,7 @@ ConvBnReluImpl::ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t 
   bn_ = register_module(bn_name_, nn::BatchNorm2d(out));
 }
 
-torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) { return batch_norm(bn_, conv_(x)).relu_(); }
+torch::Tensor ConvBnReluImpl::forward(const torch::Tensor& x) { return batch_norm(bn_, conv_(x), bn_sync()).relu_(); }
 
 void ConvBnReluImpl::fold_batchnorm() { fold_conv_bn(*this, conv_name_, conv_, bn_name_, bn_); }
 
@@ -64,7 +65,7 @@ FCNHeadImpl::FCNHeadImpl(int64_t in_channels, int64_t num_classes) {
 }
 
 torch::Tensor FCNHeadImpl::forward(const torch::Tensor& x) {
-  auto y = conv_bn(x, conv_, bn_).relu_();
+  auto y = conv_bn(x, conv_, bn_, bn_sync()).relu_();
   return out_(torch::dropout(y, 0.1, is_training()));
 }
 
@@ -101,7 +102,7 @@ DeepLabHeadImpl::DeepLabHeadImpl(int64_t in_channels, int64_t num_classes, const
 }
 
 torch::Tensor DeepLabHeadImpl::forward(const torch::Tensor& x) {
-  return out_(conv_bn(aspp_(x), conv_, bn_).relu_());
+  return out_(conv_bn(aspp_(x), conv_, bn_, bn_sync()).relu_());
 }
 
 void DeepLabHeadImpl::fold_batchnorm() { fold_conv_bn(*this, "1", conv_, "2", bn_); }
@@ -136,7 +137,7 @@ PSPHeadImpl::PSPHeadImpl(int64_t in_channels, int64_t num_classes) {
 }
 
 torch::Tensor PSPHeadImpl::forward(const torch::Tensor& x) {
-  auto y = conv_bn(ppm_(x), conv_, bn_).relu_();
+  auto y = conv_bn(ppm_(x), conv_, bn_, bn_sync()).relu_();
   return out_(torch::dropout(y, 0.1, is_training()));
 }
 

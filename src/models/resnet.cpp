@@ -45,7 +45,7 @@ DownsampleImpl::DownsampleImpl(int64_t in_channels, int64_t out_channels, int64_
   bn_ = register_module("1", nn::BatchNorm2d(out_channels));
 }
 
-torch::Tensor DownsampleImpl::forward(const torch::Tensor& x) { return conv_bn(x, conv_, bn_); }
+torch::Tensor DownsampleImpl::forward(const torch::Tensor& x) { return conv_bn(x, conv_, bn_, bn_sync()); }
 
 void DownsampleImpl::fold_batchnorm() { fold_conv_bn(*this, "0", conv_, "1", bn_); }
 
@@ -61,8 +61,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  auto out = conv_bn(x, conv1, bn1).relu_();
-  out = conv_bn(out, conv2, bn2);
+  auto out = conv_bn(x, conv1, bn1, bn_sync()).relu_();
+  out = conv_bn(out, conv2, bn2, bn_sync());
   out += downsample.is_empty() ? x : downsample(x);
   return out.relu_();
 }
@@ -88,9 +88,9 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  auto out = conv_bn(x, conv1, bn1).relu_();
-  out = conv_bn(out, conv2, bn2).relu_();
-  out = conv_bn(out, conv3, bn3);
+  auto out = conv_bn(x, conv1, bn1, bn_sync()).relu_();
+  out = conv_bn(out, conv2, bn2, bn_sync()).relu_();
+  out = conv_bn(out, conv3, bn3, bn_sync());
   out += downsample.is_empty() ? x : downsample(x);
   return out.relu_();
 }
@@ -140,7 +140,7 @@ nn::ModuleList ResNetImpl::make_layer(int64_t planes, int blocks, int64_t stride
 
 ResNetFeatures ResNetImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "ResNet expects an [N, 3, H, W] tensor, got ", x.sizes());
-  auto y = conv_bn(x, conv1, bn1).relu_();
+  auto y = conv_bn(x, conv1, bn1, bn_sync()).relu_();
   y = torch::max_pool2d(y, 3, 2, 1);
   ResNetFeatures f;
   torch::Tensor* outs[4] = {&f.layer1, &f.layer2, &f.layer3, &f.layer4};

@@ -18,13 +18,17 @@
 #include "models/weights.h"
 #include "train/artifact.h"
 #include "train/checkpoint.h"
+#include "train/communicator.h"
 #include "train/device.h"
 #include "train/early_stopping.h"
+#include "train/gradient_sync.h"
 #include "train/loss.h"
 #include "train/metrics.h"
 #include "train/model_setup.h"
 #include "train/optimizer.h"
+#include "train/replica_check.h"
 #include "train/schedule.h"
+#include "train/sync_batchnorm.h"
 #include "train/validation.h"
 
 namespace segmaker::train {
@@ -101,23 +105,64 @@ void write_curves(const fs::path& png, const json& history) {
   io::write_line_charts(png, {loss, quality});
 }
 
+// True on every rank when `flag` is true on any (one tiny all-reduce).
+bool any_rank(Communicator& comm, bool flag) {
+  if (!comm.distributed()) return flag;
+  std::vector<std::int64_t> v{flag ? 1 : 0};
+  all_reduce_sum(comm, v);
+  return v[0] > 0;
+}
+
+// Floating-point buffers (batch-norm running statistics) become their mean over the ranks: in
+// training mode they do not affect the step, only evaluation, which then sees all shards' statistics.
+void average_buffers(Communicator& comm, torch::nn::Module& model) {
+  if (!comm.distributed()) return;
+  torch::NoGradGuard no_grad;
+  for (auto& b : model.buffers()) {
+    if (!b.is_floating_point()) continue;
+    comm.all_reduce_sum(b);
+    b.div_(comm.world_size());
+  }
+}
+
+// Every rank must resume from the same checkpoint (shared storage or a copy on each machine).
+void check_same_checkpoint(Communicator& comm, bool has, std::int64_t iteration, const fs::path& dir) {
+  if (!comm.distributed()) return;
+  at::Tensor v = torch::tensor({has ? 1L : 0L, iteration, has ? -1L : 0L, -iteration}, torch::kInt64);
+  comm.all_reduce_max(v);
+  const auto* x = v.data_ptr<std::int64_t>();
+  if (x[0] != -x[2] || x[1] != -x[3])
+    throw UserError("the ranks disagree about the checkpoint in '" + dir.string() + "' (rank " + std::to_string(comm.rank()) +
+                    (has ? " sees one at iteration " + std::to_string(iteration) : " sees none") +
+                    "): every rank must read the same checkpoint folder; put --checkpoint-dir on storage all machines share");
+}
+
 }  // namespace
 
 TrainResult train(const TrainOptions& options) {
   const Hyperparameters& h = options.hyperparameters;
+  const std::shared_ptr<Communicator> comm = options.communicator ? options.communicator : single_process_communicator();
+  const bool main_rank = comm->is_main();
+  const int world = comm->world_size();
+  if (h.mini_batch_size % world != 0)
+    throw UserError("mini_batch_size = " + std::to_string(h.mini_batch_size) + " is the global batch and must divide evenly over " +
+                    std::to_string(world) + " ranks; use a multiple of " + std::to_string(world));
+  const bool progress = options.progress && main_rank;
   const int threads = io::configure_torch_threads(options.threads);
   const torch::Device device = resolve_device(options.device);
   const fs::path output_dir = options.output_dir.empty() ? options.model_dir : options.output_dir;
   const fs::path checkpoint_dir = options.checkpoint_dir.empty() ? output_dir / "checkpoints" : options.checkpoint_dir;
   if (options.model_dir.empty()) throw UserError("train: no output folder for the model");
-  fs::create_directories(options.model_dir);
-  fs::create_directories(output_dir);
-  fs::create_directories(checkpoint_dir);
+  if (main_rank) {
+    fs::create_directories(options.model_dir);
+    fs::create_directories(output_dir);
+    fs::create_directories(checkpoint_dir);
+  }
   if (has_checkpoint(checkpoint_dir) && !options.resume)
     throw UserError("'" + (checkpoint_dir / kCheckpointFile).string() +
                     "' holds a checkpoint of an earlier job: pass --resume to continue it, or choose another "
                     "--checkpoint-dir / --output");
-  if (h.syncbn) spdlog::info("syncbn = True: batch-norm statistics are per process on a single device");
+  if (h.syncbn && world == 1) spdlog::info("syncbn = True: a single process has nothing to synchronise with");
 
   // --- data ---
   auto train_set = std::make_shared<data::SegmentationDataset>(options.data_dir, "train", h.num_classes);
@@ -136,12 +181,16 @@ TrainResult train(const TrainOptions& options) {
   model->to(device);
   std::vector<torch::Tensor> params = trainable_parameters(model, h.freeze_backbone);
   std::unique_ptr<torch::optim::Optimizer> optimizer = make_optimizer(h, params);
+  GradientSync gradient_sync(comm, params);
+  if (h.syncbn && world > 1) models::set_batchnorm_sync(*model, std::make_shared<SyncBatchNorm>(comm));
   const json spec_json = models::to_json(model->spec());
 
   const int workers = h.data_workers > 0 ? h.data_workers : threads;
   data::LoaderOptions tl;
   tl.mode = data::LoaderMode::Train;
-  tl.batch_size = h.mini_batch_size;
+  tl.batch_size = h.mini_batch_size / world;
+  tl.rank = comm->rank();
+  tl.world_size = world;
   tl.shuffle = true;
   tl.drop_last = true;
   tl.workers = workers;
@@ -151,7 +200,9 @@ TrainResult train(const TrainOptions& options) {
   data::DataLoader train_loader(train_set, model->spec().preprocessing, tl);
   data::LoaderOptions vl;
   vl.mode = data::LoaderMode::Validation;
-  vl.batch_size = h.validation_mini_batch_size;
+  vl.batch_size = (h.validation_mini_batch_size + world - 1) / world;
+  vl.rank = comm->rank();
+  vl.world_size = world;
   vl.shuffle = false;
   vl.drop_last = false;
   vl.workers = workers;
@@ -186,9 +237,18 @@ TrainResult train(const TrainOptions& options) {
   } else if (options.resume) {
     spdlog::info("no checkpoint in '{}': starting a new job", checkpoint_dir.string());
   }
-  spdlog::info("training {} from {} on {} ({} threads): {} train / {} validation images, crop {}, {} epoch(s) of {} iterations{}",
-               models::describe(model->spec()), setup.initialised_from, device.str(), threads, train_set->size(), val_set->size(),
-               h.crop_size, h.epochs, train_loader.batches_per_epoch(), h.freeze_backbone ? ", backbone frozen" : "");
+  check_same_checkpoint(*comm, options.resume && has_checkpoint(checkpoint_dir), state.iteration, checkpoint_dir);
+  {
+    // Every rank starts from rank 0's weights (identical anyway with the same seed; this makes sure).
+    std::vector<torch::Tensor> all = model->parameters();
+    for (auto& b : model->buffers()) all.push_back(b);
+    broadcast_from_main(*comm, all);
+  }
+  if (main_rank)
+    spdlog::info("training {} from {} on {} ({} threads{}): {} train / {} validation images, crop {}, {} epoch(s) of {} iterations{}",
+                 models::describe(model->spec()), setup.initialised_from, device.str(), threads,
+                 world > 1 ? " × " + std::to_string(world) + " ranks, " + comm->backend() : "", train_set->size(), val_set->size(),
+                 h.crop_size, h.epochs, train_loader.batches_per_epoch(), h.freeze_backbone ? ", backbone frozen" : "");
 
   TrainResult result;
   const auto stop_now = [&] { return options.stop_requested && options.stop_requested(); };
@@ -197,7 +257,7 @@ TrainResult train(const TrainOptions& options) {
     set_training_mode(model, h.freeze_backbone);
     train_loader.start_epoch(static_cast<std::uint64_t>(epoch));
     io::Progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(h.epochs), train_loader.batches_per_epoch(),
-                     options.progress);
+                     progress);
     data::Batch batch;
     int batches = 0;
     double loss_sum = 0;
@@ -209,27 +269,41 @@ TrainResult train(const TrainOptions& options) {
       set_learning_rate(*optimizer, schedule.lr_at(state.iteration));
       models::SegmentationOutput out = model->forward(x);
       LossValue loss = segmentation_loss(out.out, out.aux, y, h.aux_weight);
+      // One small all-reduce per step: labelled pixels, loss × pixels, and whether any rank was asked
+      // to stop. Each rank's loss is a mean over its own labelled pixels; weighting it by its share of
+      // the global batch's makes the averaged gradient (and the logged loss) exactly the
+      // single-process one, however the ignore pixels fall.
+      const double local_loss = loss.total.item<double>();
+      const double local_pixels = static_cast<double>(y.ne(255).sum().item<std::int64_t>());
+      std::vector<double> step_info{local_pixels, local_loss * local_pixels, stop_now() ? 1.0 : 0.0};
+      all_reduce_sum(*comm, step_info);
+      const double value = world > 1 && step_info[0] > 0 ? step_info[1] / step_info[0] : local_loss;
+      const bool stop_step = step_info[2] > 0;
+      torch::Tensor objective = loss.total;
+      if (world > 1 && step_info[0] > 0) objective = objective * (local_pixels * world / step_info[0]);
       optimizer->zero_grad();
-      loss.total.backward();
+      gradient_sync.prepare();
+      objective.backward();
+      gradient_sync.finish();
       optimizer->step();
-      const double value = loss.total.item<double>();
       if (!std::isfinite(value))
         throw UserError("the training loss became " + std::to_string(value) + " at epoch " + std::to_string(epoch + 1) +
                         "; lower learning_rate (now " + std::to_string(h.learning_rate) + ")");
       loss_sum += value;
       ++batches;
       ++state.iteration;
-      images += static_cast<std::size_t>(x.size(0));
+      images += static_cast<std::size_t>(x.size(0)) * static_cast<std::size_t>(world);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       char status[96];
       std::snprintf(status, sizeof(status), "loss %.4f  %.1f img/s", loss_sum / batches, secs > 0 ? images / secs : 0.0);
       bar.advance(1, status);
-      if (stop_now()) {
+      if (stop_step) {
         state.epoch = epoch;
         state.epoch_batches_done = batches;
         state.epoch_loss_sum = loss_sum;
         state.early_stopping = early.state();
-        save_checkpoint(checkpoint_dir, *model, *optimizer, state);
+        average_buffers(*comm, *model);
+        if (main_rank) save_checkpoint(checkpoint_dir, *model, *optimizer, state);
         spdlog::warn("stop requested: checkpoint written after {} batch(es) of epoch {}; continue with --resume", batches, epoch + 1);
         result.interrupted = true;
         break;
@@ -239,7 +313,17 @@ TrainResult train(const TrainOptions& options) {
     if (result.interrupted) break;
     const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    ValidationPass pass = run_validation(model, val_loader, h.num_classes, device, options.progress);
+    average_buffers(*comm, *model);
+    ValidationPass pass = run_validation(model, val_loader, h.num_classes, device, progress);
+    if (world > 1) {  // each rank saw its shard: sum the confusion matrices and the losses
+      all_reduce_sum(*comm, pass.confusion.counts());
+      std::vector<double> sums{pass.loss_sum, pass.pixels, static_cast<double>(pass.images)};
+      all_reduce_sum(*comm, sums);
+      pass.loss_sum = sums[0];
+      pass.pixels = sums[1];
+      pass.loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+      pass.images = static_cast<std::size_t>(sums[2]);
+    }
     SegmentationMetrics m = compute_metrics(pass.confusion);
     json record = to_json(m, classes);
     record["epoch"] = epoch + 1;
@@ -249,32 +333,39 @@ TrainResult train(const TrainOptions& options) {
     record["train_seconds"] = train_seconds;
     record["train_images_per_second"] = train_seconds > 0 ? images / train_seconds : 0.0;
     record["validation_seconds"] = pass.seconds;
-    print_metric(options.host, epoch + 1, "train loss", record["train_loss"].get<double>());
-    print_metric(options.host, epoch + 1, "validation loss", pass.loss);
-    print_metric(options.host, epoch + 1, "validation mIOU", m.miou);
-    print_metric(options.host, epoch + 1, "validation pixel_accuracy", m.pixel_accuracy);
+    if (world > 1) {
+      const std::string digest = check_replicas_identical(*comm, model->parameters());
+      if (main_rank) spdlog::info("epoch {}: parameters identical on all {} ranks (sha256 {}…)", epoch + 1, world, digest.substr(0, 16));
+    }
     state.history.push_back(record);
-    write_history(output_dir, state.history);
+    if (main_rank) {
+      print_metric(options.host, epoch + 1, "train loss", record["train_loss"].get<double>());
+      print_metric(options.host, epoch + 1, "validation loss", pass.loss);
+      print_metric(options.host, epoch + 1, "validation mIOU", m.miou);
+      print_metric(options.host, epoch + 1, "validation pixel_accuracy", m.pixel_accuracy);
+      write_history(output_dir, state.history);
+    }
 
     if (m.miou > state.best_miou) {
       state.best_miou = m.miou;
       state.best_epoch = epoch + 1;
-      state.best_weights = inference_weights(model, classes);
+      state.best_weights = main_rank ? inference_weights(model, classes) : std::string("(rank 0 keeps the weights)");
     }
     const bool stop = early.update(epoch + 1, m.miou);
     state.epoch = epoch + 1;
     state.epoch_batches_done = 0;
     state.epoch_loss_sum = 0;
     state.early_stopping = early.state();
-    save_checkpoint(checkpoint_dir, *model, *optimizer, state);
+    if (main_rank) save_checkpoint(checkpoint_dir, *model, *optimizer, state);
     if (options.on_epoch) options.on_epoch(record);
     if (stop) {
-      spdlog::info("early stopping after epoch {}: validation mIOU has not improved by more than {} for {} epoch(s) (best {:.4f} at epoch {})",
+      if (main_rank)
+        spdlog::info("early stopping after epoch {}: validation mIOU has not improved by more than {} for {} epoch(s) (best {:.4f} at epoch {})",
                    epoch + 1, h.early_stopping_tolerance, early.epochs_without_improvement(), state.best_miou, state.best_epoch);
       result.stopped_early = true;
       break;
     }
-    if (stop_now()) {
+    if (any_rank(*comm, stop_now())) {
       result.interrupted = true;
       spdlog::warn("stop requested: checkpoint written after epoch {}; continue with --resume", epoch + 1);
     }
@@ -282,7 +373,18 @@ TrainResult train(const TrainOptions& options) {
 
   result.history = state.history;
   result.epochs_completed = state.epoch;
-  if (state.best_weights.empty()) return result;  // interrupted before the first validation
+  result.gradient_bytes_per_step = world > 1 ? gradient_sync.stats().bytes_per_step : 0;
+  result.gradient_wait_seconds = gradient_sync.stats().wait_seconds;
+  result.steps = gradient_sync.stats().steps;
+  result.parameters_sha256 = check_replicas_identical(*comm, model->parameters());
+  if (!main_rank) {
+    comm->barrier();  // leave with rank 0, after it has written the artifact
+    return result;
+  }
+  if (state.best_weights.empty()) {
+    comm->barrier();
+    return result;
+  }  // interrupted before the first validation
   result.best_metrics = state.history.at(static_cast<std::size_t>(state.best_epoch - 1));
   if (!state.history.empty()) write_curves(output_dir / "curves.png", state.history);
 
@@ -302,6 +404,7 @@ TrainResult train(const TrainOptions& options) {
   }
   spdlog::info("best validation mIOU {:.4f} (pixel accuracy {:.4f}) at epoch {}; model written to '{}'", state.best_miou,
                result.best_metrics.at("pixel_accuracy").get<double>(), state.best_epoch, result.model.string());
+  comm->barrier();
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,8 @@
 #include "train/hyperparameters.h"
 
 namespace segmaker::train {
+
+class Communicator;
 
 struct TrainOptions {
   std::filesystem::path data_dir;    // channel layout: train, validation, *_annotation, optional label_map, classes.json
@@ -35,6 +38,10 @@ struct TrainOptions {
   std::function<bool()> stop_requested;
   // Called after every epoch's checkpoint with its metrics record (tests, distributed hooks).
   std::function<void(const nlohmann::json& record)> on_epoch;
+  // Data-parallel training: this process is one rank of the communicator's group (null = a single
+  // process). mini_batch_size is the global batch, split evenly over the ranks; each rank reads its
+  // own shard; gradients are averaged; rank 0 alone writes checkpoints, metrics and the artifact.
+  std::shared_ptr<Communicator> communicator;
 };
 
 struct TrainResult {
@@ -44,6 +51,11 @@ struct TrainResult {
   int epochs_completed = 0;
   bool stopped_early = false;
   bool interrupted = false;
+  // Distributed: gradient bytes all-reduced per step and the time spent waiting for them.
+  std::int64_t gradient_bytes_per_step = 0;
+  double gradient_wait_seconds = 0;
+  std::int64_t steps = 0;
+  std::string parameters_sha256;  // of the final parameters (the same on every rank, checked)
 };
 
 TrainResult train(const TrainOptions& options);

@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "io/progress.h"
-#include "train/loss.h"
 
 namespace segmaker::train {
 
@@ -16,14 +15,13 @@ ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader
   loader.start_epoch(0);
   io::Progress bar("validation", loader.batches_per_epoch(), progress);
   data::Batch batch;
-  double loss_sum = 0;
-  std::size_t batches = 0;
+  namespace F = torch::nn::functional;
   while (loader.next(batch)) {
     torch::Tensor images = batch.images.to(device);
     torch::Tensor masks = batch.masks.to(device);
     torch::Tensor logits = model->forward(images).out;
-    loss_sum += pixel_cross_entropy(logits, masks).item<double>();
-    ++batches;
+    pass.loss_sum += F::cross_entropy(logits, masks, F::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum)).item<double>();
+    pass.pixels += static_cast<double>(masks.ne(255).sum().item<std::int64_t>());
     torch::Tensor prediction = logits.argmax(1).to(torch::kCPU, torch::kInt64).contiguous();
     torch::Tensor truth = batch.masks.to(torch::kInt64).contiguous();
     pass.confusion.update(prediction.data_ptr<std::int64_t>(), truth.data_ptr<std::int64_t>(),
@@ -32,7 +30,7 @@ ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader
     bar.advance(1);
   }
   bar.finish();
-  pass.loss = batches ? loss_sum / static_cast<double>(batches) : 0.0;
+  pass.loss = pass.pixels > 0 ? pass.loss_sum / pass.pixels : 0.0;
   pass.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return pass;
 }

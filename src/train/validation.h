@@ -11,7 +11,11 @@ namespace segmaker::train {
 
 struct ValidationPass {
   ConfusionMatrix confusion;
-  double loss = 0;          // mean cross-entropy over the batches
+  // Mean cross-entropy per non-ignored pixel over the whole set (independent of the batching, so
+  // that shards of it on several ranks add up to the same number): loss_sum / pixels.
+  double loss = 0;
+  double loss_sum = 0;
+  double pixels = 0;
   std::size_t images = 0;
   double seconds = 0;
 };

@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "io/paths.h"
+#include "support/process.h"
 #include "support/test_util.h"
 #include "synthetic.h"
 #include "train/artifact.h"
@@ -22,33 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Starts the CLI with `args`, output to `log`; returns its pid.
-pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv{const_cast<char*>(SEGMAKER_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(SEGMAKER_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int count_lines(const fs::path& p) {
-  if (!fs::exists(p)) return 0;
-  std::string s = io::read_file(p);
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
+using test::count_lines;
+using test::spawn_cli;
+using test::wait_exit;
 
 TEST(TrainCli, KilledJobResumesFromItsLastCheckpoint) {
   test::TempDir dir;
