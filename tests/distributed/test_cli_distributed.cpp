@@ -153,6 +153,23 @@ TEST_F(DistributedCli, AKilledRankFailsTheJobFastAndTheJobResumes) {
   EXPECT_TRUE(fs::exists(dir_ / "out" / "model.tar.gz"));
 }
 
+TEST_F(DistributedCli, SigtermToTheLauncherStopsEveryRankAtTheSameStepWithACheckpoint) {
+  hp_["epochs"] = "30";
+  const fs::path hp = write_hp("hp.json");
+  std::vector<std::string> launch{"launch", "--nproc", "2", "--"};
+  for (const auto& a : train_args(hp, "out")) launch.push_back(a);
+  const pid_t pid = test::spawn_cli(launch, dir_ / "launch.log");
+  ASSERT_TRUE(test::wait_until([&] { return fs::exists(dir_ / "out" / "checkpoints" / "checkpoint.pt"); }, std::chrono::seconds(120)))
+      << test::read_text(dir_ / "launch.log");
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(test::wait_exit(pid), 0) << test::read_text(dir_ / "launch.log");
+  const std::string log = test::read_text(dir_ / "launch.log");
+  EXPECT_NE(log.find("stop requested: asking every rank to checkpoint and stop"), std::string::npos) << log;
+  EXPECT_NE(log.find("continue with --resume"), std::string::npos) << log;
+  EXPECT_NE(log.find("all 2 rank(s) finished"), std::string::npos) << log;
+  EXPECT_LT(test::count_lines(dir_ / "out" / "metrics.jsonl"), 30);
+}
+
 TEST_F(DistributedCli, LauncherNamesTheRankThatFailedAndItsReason) {
   const fs::path hp = write_hp("hp.json");
   hp_["mini_batch_size"] = "5";  // not divisible by 2 ranks
