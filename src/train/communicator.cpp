@@ -6,8 +6,11 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
@@ -31,6 +34,10 @@ bool nccl_available() {
 namespace {
 
 constexpr std::chrono::milliseconds kHeartbeatInterval{500};
+
+// LibTorch 1.13's process groups derive from c10d::ProcessGroup, 2.x's from c10d::Backend; both give
+// allreduce / broadcast / barrier with the same signatures.
+using GroupBase = std::conditional_t<std::is_base_of_v<c10d::Backend, c10d::ProcessGroupGloo>, c10d::Backend, c10d::ProcessGroup>;
 
 // ---------------------------------------------------------------------------------------------
 // A world of one.
@@ -120,7 +127,7 @@ class PendingWork : public PendingCollective {
 class ProcessGroupCommunicator : public Communicator {
  public:
   ProcessGroupCommunicator(const DistributedConfig& config, std::string backend,
-                           c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::ProcessGroup> group)
+                           c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<GroupBase> group)
       : config_(config), backend_(std::move(backend)), store_(std::move(store)), group_(std::move(group)),
         heartbeat_(std::make_unique<Heartbeat>(store_, config.rank)) {}
 
@@ -223,7 +230,7 @@ class ProcessGroupCommunicator : public Communicator {
   DistributedConfig config_;
   std::string backend_;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  c10::intrusive_ptr<GroupBase> group_;
   std::unique_ptr<Heartbeat> heartbeat_;
 };
 
@@ -263,7 +270,7 @@ std::shared_ptr<Communicator> connect(const DistributedConfig& config, const std
                                              : "is rank 0 running, and are MASTER_ADDR / MASTER_PORT right? ") +
                            "(" + e.what() + ")");
   }
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<GroupBase> group;
   try {
     if (backend == "gloo") {
       auto opts = c10d::ProcessGroupGloo::Options::create(config.timeout);
