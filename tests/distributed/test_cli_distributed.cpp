@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -134,6 +135,7 @@ TEST_F(DistributedCli, AKilledRankFailsTheJobFastAndTheJobResumes) {
   EXPECT_EQ(test::wait_exit(pids[0]), 1);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
   EXPECT_LT(seconds, 15.0) << "rank 0 took " << seconds << " s to notice (timeout 30 s)";
+  std::cout << "[ measured ] rank 0 failed " << seconds << " s after rank 1 was killed\n";
   const std::string log0 = test::read_text(dir_ / "rank0.log");
   EXPECT_NE(log0.find("distributed training failed on rank 0 of 2"), std::string::npos) << log0;
   EXPECT_NE(log0.find("rank(s) 1 stopped responding"), std::string::npos) << log0;
