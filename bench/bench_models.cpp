@@ -3,8 +3,9 @@
 // same architectures in Python PyTorch and, given this program, interleaves both (see BENCHMARKS.md).
 //
 // Names: Forward/<algorithm>/<size>/os<stride>/<variant>, Sgemm/<n>; variants: eager (eval, no
-// grad), folded (BN folded into convs, NCHW), prepared (models::prepare_for_inference defaults:
-// BN folded + channels-last weights; the input stays NCHW as the Predictor passes it).
+// grad), folded (BN folded into convs, NCHW: what models::prepare_for_inference does by default),
+// prepared (folded + channels-last weights, InferenceOptions::channels_last; the input stays NCHW as
+// the Predictor passes it).
 #include <torch/torch.h>
 
 #include <ATen/record_function.h>

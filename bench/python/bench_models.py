@@ -119,7 +119,7 @@ def main():
         print(f"C++ sgemm 2048: {next(iter(sgemm.values()))['GFLOP/s']:.1f} GFLOP/s, "
               f"threads {args.threads}, torch {torch.__version__}")
         print("| model | size | OS | GFLOPs/img | Python eager ms | C++ eager ms | C++ folded ms | "
-              "C++ folded+NHWC ms | Python / C++ eager | Python / C++ best | C++ best GFLOP/s |")
+              "C++ folded+NHWC weights ms | Python / C++ eager | Python / C++ best | C++ best GFLOP/s |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
     for algorithm in args.algorithms.split(","):
         for size in map(int, args.sizes.split(",")):

@@ -9,10 +9,10 @@ namespace segmaker::models {
 struct InferenceOptions {
   bool fold_batchnorm = true;  // fold every BN into the conv before it (removes a memory pass per conv)
   bool drop_aux = true;        // remove the auxiliary head (only used by the training loss)
-  // Conv weights in channels-last (NHWC) layout: oneDNN then runs every conv in NHWC without
-  // reordering activations (fastest C++ variant in every row of BENCHMARKS.md "Model forward").
-  // The model's outputs stay contiguous NCHW.
-  bool channels_last = true;
+  // Conv weights in channels-last (NHWC) layout. Off: on an idle machine it was 8–32 % slower than
+  // plain NCHW in every 240 px row of BENCHMARKS.md "Model forward" (an earlier choice made from runs
+  // on a loaded machine said the opposite). The model's outputs stay contiguous NCHW either way.
+  bool channels_last = false;
 };
 
 // Puts `module` in eval mode and folds every conv+BN pair of the modules that support it

@@ -138,9 +138,14 @@ TEST(Architectures, FoldedBatchNormGivesTheSameLogits) {
     auto after = model->forward(x);
     EXPECT_FALSE(after.aux.defined()) << algorithm;
     EXPECT_TRUE(after.out.is_contiguous()) << algorithm;
-    EXPECT_TRUE(model->backbone()->named_parameters()["conv1.weight"].is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(model->backbone()->named_parameters()["conv1.weight"].is_contiguous());  // NCHW by default
     EXPECT_TRUE(torch::allclose(before, after.out, 1e-3, 1e-4))
         << algorithm << " max diff " << (before - after.out).abs().max().item<float>();
+    InferenceOptions nhwc;
+    nhwc.channels_last = true;
+    prepare_for_inference(model, nhwc);  // the fold is idempotent; only the weight layout changes
+    EXPECT_TRUE(model->backbone()->named_parameters()["conv1.weight"].is_contiguous(torch::MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(torch::allclose(before, model->forward(x).out, 1e-3, 1e-4)) << algorithm << " channels-last";
     for (const auto& item : model->named_buffers()) EXPECT_EQ(item.key().find("running_"), std::string::npos) << item.key();
     EXPECT_LT(model->parameters().size(), params_before);
     fold_batchnorm(*model);  // idempotent: a second fold changes nothing
