@@ -1,17 +1,15 @@
 #include "models/package_fetch.h"
 
-#include <openssl/evp.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <fstream>
-#include <memory>
 #include <vector>
 
 #include "io/error.h"
 #include "io/paths.h"
+#include "io/sha256.h"
 
 extern char** environ;
 
@@ -22,24 +20,14 @@ namespace fs = std::filesystem;
 std::string sha256_file_hex(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot open '" + path.string() + "' for reading");
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("OpenSSL: SHA-256 unavailable");
+  io::Sha256 sha;
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+    if (in.gcount() > 0) sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) throw UserError("error while reading '" + path.string() + "'");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  std::string hex;
-  char two[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(two, sizeof two, "%02x", digest[i]);
-    hex += two;
-  }
-  return hex;
+  return sha.hex();
 }
 
 void verify_sha256(const fs::path& path, const std::string& expected_hex) {

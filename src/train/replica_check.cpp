@@ -1,33 +1,20 @@
 #include "train/replica_check.h"
 
-#include <openssl/evp.h>
-
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 
 #include <torch/torch.h>
+
+#include "io/sha256.h"
 
 namespace segmaker::train {
 
 std::string tensors_sha256(const std::vector<at::Tensor>& tensors) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 unavailable");
+  io::Sha256 sha;
   for (const auto& t : tensors) {
     const at::Tensor c = t.detach().to(torch::kCPU).contiguous();
-    EVP_DigestUpdate(ctx.get(), c.data_ptr(), static_cast<std::size_t>(c.numel()) * c.element_size());
+    sha.update(c.data_ptr(), static_cast<std::size_t>(c.numel()) * c.element_size());
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &size);
-  std::string hex;
-  char byte[3];
-  for (unsigned int i = 0; i < size; ++i) {
-    std::snprintf(byte, sizeof(byte), "%02x", digest[i]);
-    hex += byte;
-  }
-  return hex;
+  return sha.hex();
 }
 
 std::string check_replicas_identical(Communicator& comm, const std::vector<at::Tensor>& tensors) {

@@ -1,0 +1,29 @@
+#pragma once
+// Streaming SHA-256 (OpenSSL EVP), lower-case hex digest. Torch-free.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+struct evp_md_ctx_st;
+
+namespace segmaker::io {
+
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  void update(const void* data, std::size_t size);
+  // The digest of everything updated so far, as 64 hex characters. Call once.
+  std::string hex();
+
+ private:
+  struct Free {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> ctx_;
+};
+
+}  // namespace segmaker::io
