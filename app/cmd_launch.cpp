@@ -1,11 +1,10 @@
 // segmaker launch: N local ranks of a data-parallel training job (like torchrun).
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <memory>
 
 #include "commands.h"
+#include "stop_signal.h"
 #include "train/launcher.h"
 
 namespace segmaker::app {
@@ -17,23 +16,12 @@ struct LaunchFlags {
   double grace = 60;
 };
 
-std::atomic<bool>& launch_stop_flag() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
-extern "C" void on_launch_signal(int) { launch_stop_flag().store(true); }
-
 int run_launch(LaunchFlags& f, const GlobalOptions& global) {
-  struct sigaction sa {};
-  sa.sa_handler = on_launch_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  const auto stop_requested = install_stop_signal_handlers();
   f.options.executable = std::filesystem::read_symlink("/proc/self/exe");
   if (f.options.threads_per_rank == 0 && global.threads > 0) f.options.threads_per_rank = global.threads;
   f.options.grace = std::chrono::milliseconds(static_cast<long long>(f.grace * 1000));
-  return train::launch(f.options, [] { return launch_stop_flag().load(); });
+  return train::launch(f.options, stop_requested);
 }
 
 }  // namespace

@@ -3,12 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <csignal>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "stop_signal.h"
 #include "io/error.h"
 #include "io/paths.h"
 #include "train/communicator.h"
@@ -30,22 +29,6 @@ struct TrainFlags {
   double dist_timeout = 300;
   int dist_port = 29500;
 };
-
-// Set by SIGTERM / SIGINT (a signal handler can only reach a static); polled by the trainer.
-std::atomic<bool>& stop_flag() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
-extern "C" void on_stop_signal(int) { stop_flag().store(true); }
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-}
 
 nlohmann::json with_overrides(nlohmann::json hp, const std::vector<std::string>& overrides) {
   for (const auto& o : overrides) {
@@ -79,12 +62,12 @@ void run_job(const train::TrainOptions& o, const char* resume_hint) {
 }
 
 int run_train(const TrainFlags& f, const GlobalOptions& global) {
-  install_stop_handlers();
+  const auto stop_requested = install_stop_signal_handlers();
   train::TrainOptions o;
   o.device = f.device;
   o.threads = global.threads;
   o.progress = !f.no_progress;
-  o.stop_requested = [] { return stop_flag().load(); };
+  o.stop_requested = stop_requested;
   if (f.sagemaker) {
     train::SageMakerLayout layout{f.sm_root};
     try {
