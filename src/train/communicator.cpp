@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -312,24 +313,41 @@ void all_reduce_sum(Communicator& comm, std::vector<double>& values) {
   std::copy(t.data_ptr<double>(), t.data_ptr<double>() + values.size(), values.begin());
 }
 
-void broadcast_from_main(Communicator& comm, const std::vector<at::Tensor>& tensors) {
-  if (!comm.distributed() || tensors.empty()) return;
-  // One flat tensor per (dtype, device): a handful of collectives instead of one per tensor.
+namespace {
+
+// Runs `collective` on one flat copy of `tensors` per (dtype, device) — a handful of collectives
+// instead of one per tensor — and copies the results back.
+void coalesced(const std::vector<at::Tensor>& tensors, const std::function<void(at::Tensor&)>& collective) {
   std::map<std::string, std::vector<at::Tensor>> groups;
   for (const auto& t : tensors) groups[std::string(c10::toString(t.scalar_type())) + "/" + t.device().str()].push_back(t);
+  torch::NoGradGuard no_grad;
   for (auto& [key, members] : groups) {
     std::vector<at::Tensor> flat_parts;
     for (const auto& t : members) flat_parts.push_back(t.detach().reshape({-1}));
     at::Tensor flat = torch::cat(flat_parts);
-    comm.broadcast(flat, 0);
+    collective(flat);
     std::int64_t offset = 0;
-    torch::NoGradGuard no_grad;
     for (const auto& t : members) {
       const std::int64_t n = t.numel();
       t.detach().copy_(flat.narrow(0, offset, n).view(t.sizes()));
       offset += n;
     }
   }
+}
+
+}  // namespace
+
+void broadcast_from_main(Communicator& comm, const std::vector<at::Tensor>& tensors) {
+  if (!comm.distributed() || tensors.empty()) return;
+  coalesced(tensors, [&](at::Tensor& flat) { comm.broadcast(flat, 0); });
+}
+
+void average_over_ranks(Communicator& comm, const std::vector<at::Tensor>& tensors) {
+  if (!comm.distributed() || tensors.empty()) return;
+  coalesced(tensors, [&](at::Tensor& flat) {
+    comm.all_reduce_sum(flat);
+    flat.div_(comm.world_size());
+  });
 }
 
 }  // namespace segmaker::train

@@ -70,5 +70,7 @@ void all_reduce_sum(Communicator& comm, std::vector<double>& values);
 
 // Copies rank 0's values of `tensors` (parameters, buffers) to every rank, coalesced by dtype/device.
 void broadcast_from_main(Communicator& comm, const std::vector<at::Tensor>& tensors);
+// Replaces every rank's floating-point `tensors` by their mean over the ranks, coalesced likewise.
+void average_over_ranks(Communicator& comm, const std::vector<at::Tensor>& tensors);
 
 }  // namespace segmaker::train

@@ -47,6 +47,11 @@ std::string describe_status(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+// LibTorch threads of each rank: as asked, else this machine's cores shared out (at least 1).
+int threads_per_rank(const LaunchOptions& o) {
+  return o.threads_per_rank > 0 ? o.threads_per_rank : std::max(1, io::available_cores() / o.nproc);
+}
+
 int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -101,22 +106,20 @@ int free_port() {
 }
 
 std::vector<std::string> rank_arguments(const LaunchOptions& o) {
-  const int threads = o.threads_per_rank > 0 ? o.threads_per_rank : std::max(1, io::available_cores() / o.nproc);
-  std::vector<std::string> args{"--threads", std::to_string(threads), o.command.front()};
+  std::vector<std::string> args{"--threads", std::to_string(threads_per_rank(o)), o.command.front()};
   if (std::find(o.command.begin(), o.command.end(), "--distributed") == o.command.end()) args.push_back("--distributed");
   args.insert(args.end(), o.command.begin() + 1, o.command.end());
   return args;
 }
 
 std::vector<std::pair<std::string, std::string>> rank_environment(const LaunchOptions& o, int local_rank, int port) {
-  const int threads = o.threads_per_rank > 0 ? o.threads_per_rank : std::max(1, io::available_cores() / o.nproc);
   return {{"MASTER_ADDR", o.master_addr},
           {"MASTER_PORT", std::to_string(port)},
           {"WORLD_SIZE", std::to_string(o.nproc * o.nnodes)},
           {"RANK", std::to_string(o.node_rank * o.nproc + local_rank)},
           {"LOCAL_RANK", std::to_string(local_rank)},
           {"LOCAL_WORLD_SIZE", std::to_string(o.nproc)},
-          {"OMP_NUM_THREADS", std::to_string(threads)}};
+          {"OMP_NUM_THREADS", std::to_string(threads_per_rank(o))}};
 }
 
 int launch(const LaunchOptions& options, const std::function<bool()>& stop_requested) {

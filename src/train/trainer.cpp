@@ -116,13 +116,10 @@ bool any_rank(Communicator& comm, bool flag) {
 // Floating-point buffers (batch-norm running statistics) become their mean over the ranks: in
 // training mode they do not affect the step, only evaluation, which then sees all shards' statistics.
 void average_buffers(Communicator& comm, torch::nn::Module& model) {
-  if (!comm.distributed()) return;
-  torch::NoGradGuard no_grad;
-  for (auto& b : model.buffers()) {
-    if (!b.is_floating_point()) continue;
-    comm.all_reduce_sum(b);
-    b.div_(comm.world_size());
-  }
+  std::vector<torch::Tensor> floating;
+  for (auto& b : model.buffers())
+    if (b.is_floating_point()) floating.push_back(b);
+  average_over_ranks(comm, floating);
 }
 
 // Every rank must resume from the same checkpoint (shared storage or a copy on each machine).
@@ -274,7 +271,7 @@ TrainResult train(const TrainOptions& options) {
       // the global batch's makes the averaged gradient (and the logged loss) exactly the
       // single-process one, however the ignore pixels fall.
       const double local_loss = loss.total.item<double>();
-      const double local_pixels = static_cast<double>(y.ne(255).sum().item<std::int64_t>());
+      const double local_pixels = world > 1 ? static_cast<double>(y.ne(255).sum().item<std::int64_t>()) : 0.0;
       std::vector<double> step_info{local_pixels, local_loss * local_pixels, stop_now() ? 1.0 : 0.0};
       all_reduce_sum(*comm, step_info);
       const double value = world > 1 && step_info[0] > 0 ? step_info[1] / step_info[0] : local_loss;

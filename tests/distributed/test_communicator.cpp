@@ -62,6 +62,15 @@ TEST(Communicator, BroadcastFromMainCopiesRankZerosTensorsOfEveryType) {
   });
 }
 
+TEST(Communicator, AverageOverRanksGivesEveryRankTheMean) {
+  test::run_ranks(2, [](int rank, std::shared_ptr<Communicator> comm) {
+    std::vector<torch::Tensor> tensors{torch::full({3}, static_cast<float>(rank * 2)), torch::full({2, 2}, 1.0 + rank, torch::kFloat64)};
+    average_over_ranks(*comm, tensors);
+    EXPECT_TRUE(torch::equal(tensors[0], torch::ones({3})));
+    EXPECT_TRUE(torch::equal(tensors[1], torch::full({2, 2}, 1.5, torch::kFloat64)));
+  });
+}
+
 TEST(Communicator, ReplicaCheckPassesForEqualAndFailsForDivergedParameters) {
   test::run_ranks(2, [](int rank, std::shared_ptr<Communicator> comm) {
     const std::string same = check_replicas_identical(*comm, {torch::arange(10, torch::kFloat32)});
