@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "train/communicator.h"
-#include "train/launcher.h"
+#include "io/free_port.h"
 
 namespace {
 
@@ -22,7 +22,7 @@ void bm_all_reduce(benchmark::State& state) {
   const std::int64_t bytes = state.range(0) * 1000 * 1000;
   train::DistributedConfig config;
   config.world_size = 2;
-  config.master_port = train::free_port();
+  config.master_port = io::free_port();
   config.timeout = std::chrono::seconds(60);
   std::atomic<bool> stop{false};
   std::atomic<std::int64_t> rounds{0};

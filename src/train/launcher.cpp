@@ -1,13 +1,12 @@
 #include "train/launcher.h"
 
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "io/error.h"
+#include "io/free_port.h"
 #include "io/threads.h"
 
 extern char** environ;
@@ -87,24 +87,6 @@ pid_t spawn(const std::filesystem::path& exe, const std::vector<std::string>& ar
 
 }  // namespace
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw UserError(std::string("could not open a socket to find a free port: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw UserError(std::string("could not find a free port: ") + std::strerror(errno));
-  }
-  const int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
 std::vector<std::string> rank_arguments(const LaunchOptions& o) {
   std::vector<std::string> args{"--threads", std::to_string(threads_per_rank(o)), o.command.front()};
   if (std::find(o.command.begin(), o.command.end(), "--distributed") == o.command.end()) args.push_back("--distributed");
@@ -124,7 +106,7 @@ std::vector<std::pair<std::string, std::string>> rank_environment(const LaunchOp
 
 int launch(const LaunchOptions& options, const std::function<bool()>& stop_requested) {
   check(options);
-  const int port = options.master_port != 0 ? options.master_port : free_port();
+  const int port = options.master_port != 0 ? options.master_port : io::free_port();
   const std::vector<std::string> args = rank_arguments(options);
   spdlog::info("launching {} rank(s) on this machine (node {} of {}), world size {}, rendezvous {}:{}", options.nproc,
                options.node_rank, options.nnodes, options.nproc * options.nnodes, options.master_addr, port);

@@ -38,7 +38,4 @@ std::vector<std::pair<std::string, std::string>> rank_environment(const LaunchOp
 // Throws UserError for invalid options.
 int launch(const LaunchOptions& options, const std::function<bool()>& stop_requested);
 
-// A TCP port that was free on the loopback interface a moment ago.
-int free_port();
-
 }  // namespace segmaker::train

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "train/communicator.h"
-#include "train/launcher.h"
+#include "io/free_port.h"
 
 namespace segmaker::test {
 
@@ -16,7 +16,7 @@ inline train::DistributedConfig loopback_config(int world_size, std::chrono::mil
   train::DistributedConfig c;
   c.world_size = world_size;
   c.master_addr = "127.0.0.1";
-  c.master_port = train::free_port();
+  c.master_port = io::free_port();
   c.backend = "gloo";
   c.timeout = timeout;
   return c;

@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/free_port.h"
 #include "io/paths.h"
 #include "support/process.h"
 #include "support/test_util.h"
 #include "train/artifact.h"
-#include "train/launcher.h"
 #include "train/synthetic.h"
 
 namespace segmaker::train {
@@ -116,7 +116,7 @@ TEST_F(DistributedCli, TwoRanksFollowTheSingleProcessLossCurveWithTheSameGlobalB
 TEST_F(DistributedCli, AKilledRankFailsTheJobFastAndTheJobResumes) {
   hp_["epochs"] = "12";
   const fs::path hp = write_hp("hp.json");
-  const int port = free_port();
+  const int port = io::free_port();
   std::vector<pid_t> pids;
   for (int rank = 0; rank < 2; ++rank) {
     std::vector<std::string> args{"--threads", "1"};

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "ranks.h"
+#include "support/test_util.h"
 #include "train/communicator.h"
 #include "train/replica_check.h"
 
@@ -87,14 +88,7 @@ TEST(Communicator, ReplicaCheckPassesForEqualAndFailsForDivergedParameters) {
   });
 }
 
-std::string failure_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const DistributedError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string failure_of(const std::function<void()>& f) { return test::message_of<DistributedError>(f); }
 
 TEST(Communicator, NoRendezvousWithinTheTimeoutSaysWhatToCheck) {
   DistributedConfig c = test::loopback_config(2, std::chrono::milliseconds(1500));

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "io/error.h"
+#include "support/test_util.h"
 #include "train/distributed_config.h"
 #include "train/launcher.h"
 
@@ -17,14 +18,7 @@ EnvLookup env_of(std::map<std::string, std::string> vars) {
   };
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(const std::function<void()>& f) { return test::message_of<UserError>(f); }
 
 TEST(DistributedConfig, ReadsTheTorchrunVariables) {
   DistributedConfig c = distributed_config_from_env(

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "count_parameters.h"
 #include "io/error.h"
 #include "models/inference.h"
 #include "models/model_spec.h"
@@ -13,11 +14,7 @@
 namespace segmaker::models {
 namespace {
 
-int64_t count_parameters(const torch::nn::Module& m) {
-  int64_t n = 0;
-  for (const auto& p : m.parameters()) n += p.numel();
-  return n;
-}
+using test::count_parameters;
 
 ModelSpec spec(const std::string& algorithm, const std::string& backbone, int classes, int os = 8, bool aux = false) {
   ModelSpec s;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "count_parameters.h"
 #include "io/error.h"
 #include "models/registry.h"
 #include "models/resnet.h"
@@ -10,11 +11,7 @@
 namespace segmaker::models {
 namespace {
 
-int64_t count_parameters(const torch::nn::Module& m) {
-  int64_t n = 0;
-  for (const auto& p : m.parameters()) n += p.numel();
-  return n;
-}
+using test::count_parameters;
 
 TEST(ResNet, ClassifierParameterCountsMatchTorchvision) {
   // torchvision.models.resnetXX(): sum(p.numel() for p in m.parameters())

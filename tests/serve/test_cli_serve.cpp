@@ -2,12 +2,7 @@
 // (SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MAX_PAYLOAD_IN_MB, <root>/model), SIGTERM drain, batch transform.
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <future>
@@ -17,9 +12,11 @@
 
 #include "aialgs_data.pb.h"
 #include "data/image_io.h"
+#include "io/free_port.h"
 #include "serve/batch_transform.h"
 #include "serve/recordio.h"
 #include "serve/server_fixture.h"
+#include "support/process.h"
 
 namespace segmaker::serve {
 namespace {
@@ -35,53 +32,9 @@ cv::Mat random_image(int w, int h, int seed) {
   return smooth;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Starts the segmaker binary with `args` and extra environment variables; output to `log`.
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const fs::path& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv{const_cast<char*>(SEGMAKER_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(SEGMAKER_BINARY, argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Waits for the child; returns its exit status, or -1 when it did not exit in time (then kills it).
-int wait_exit(pid_t pid, std::chrono::seconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  return -1;
-}
+using io::free_port;
+using test::read_text;
+using test::wait_exit;
 
 TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
   test::TempDir tmp;
@@ -90,9 +43,9 @@ TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
   const fs::path log = tmp / "serve.log";
   // --input-size -1: the network runs at the image's own size, so that a big image takes long
   // enough to be in flight when SIGTERM comes.
-  const pid_t pid = spawn({"--threads", "2", "serve", "--sagemaker", "--sm-root", tmp.path().string(), "--host",
-                           "127.0.0.1", "--input-size", "-1"},
-                          {"SAGEMAKER_BIND_TO_PORT=" + std::to_string(port), "SAGEMAKER_MAX_PAYLOAD_IN_MB=2"}, log);
+  const pid_t pid = test::spawn_cli({"--threads", "2", "serve", "--sagemaker", "--sm-root", tmp.path().string(), "--host",
+                                     "127.0.0.1", "--input-size", "-1"},
+                                    log, {{"SAGEMAKER_BIND_TO_PORT", std::to_string(port)}, {"SAGEMAKER_MAX_PAYLOAD_IN_MB", "2"}});
   ASSERT_GT(pid, 0);
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(120, 0);

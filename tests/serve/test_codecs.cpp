@@ -10,6 +10,7 @@
 #include "io/error.h"
 #include "serve/codecs.h"
 #include "serve/recordio.h"
+#include "serve/recordio_checker.h"
 #include "support/test_util.h"
 
 namespace segmaker::serve {
@@ -119,13 +120,7 @@ TEST(Codecs, PythonReaderAgrees) {
   const auto p = sample_prediction(true);
   write(tmp / "answer.out", encode_answer(AnswerFormat::RecordIOProtobuf, p, {}));
   write(tmp / "mask.png", encode_answer(AnswerFormat::Png, p, {}));
-  const std::string source = SEGMAKER_SOURCE_DIR;
-  const std::string cmd = "/usr/bin/python3 '" + source + "/tests/serve/check_recordio_answer.py' '" + source +
-                          "/proto' '" + (tmp / "answer.out").string() + "' '" + (tmp / "mask.png").string() + "' > '" +
-                          (tmp / "log.txt").string() + "' 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log(tmp / "log.txt");
-  const std::string output((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const auto [rc, output] = test::check_recordio_answer(tmp / "answer.out", tmp / "mask.png", tmp / "log.txt");
   EXPECT_EQ(rc, 0) << output;
   EXPECT_NE(output.find("\"shape\": [1, 3, 5, 7]"), std::string::npos) << output;
 }

@@ -11,16 +11,14 @@
 #include "data/image_io.h"
 #include "io/paths.h"
 #include "serve/server_fixture.h"
+#include "support/process.h"
 
 namespace segmaker::serve {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::read_text;
 
 TEST(DemoPage, UploadInChromiumShowsTheOverlay) {
   const char* chromium_env = std::getenv("CHROMIUM");

@@ -13,6 +13,7 @@
 #include "io/error.h"
 #include "serve/codecs.h"
 #include "serve/recordio.h"
+#include "serve/recordio_checker.h"
 #include "serve/server_fixture.h"
 
 namespace segmaker::serve {
@@ -157,13 +158,7 @@ TEST_F(ServerTest, PythonDecodesTheRecordIOAnswer) {
   test::TempDir tmp;
   std::ofstream(tmp / "answer.out", std::ios::binary) << answer->body;
   std::ofstream(tmp / "mask.png", std::ios::binary) << png->body;
-  const std::string source = SEGMAKER_SOURCE_DIR;
-  const std::string cmd = "/usr/bin/python3 '" + source + "/tests/serve/check_recordio_answer.py' '" + source +
-                          "/proto' '" + (tmp / "answer.out").string() + "' '" + (tmp / "mask.png").string() + "' > '" +
-                          (tmp / "log.txt").string() + "' 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log(tmp / "log.txt");
-  const std::string output((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const auto [rc, output] = test::check_recordio_answer(tmp / "answer.out", tmp / "mask.png", tmp / "log.txt");
   EXPECT_EQ(rc, 0) << output;
   const auto j = nlohmann::json::parse(output.substr(0, output.find('\n')));
   EXPECT_EQ(j["shape"], (nlohmann::json{1, 3, 40, 61}));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -46,6 +47,17 @@ inline fs::path quirks_dir() { return shared_data_dir() / "oxford-pet-quirks"; }
     if (!std::filesystem::exists(::segmaker::test::pet_dir() / "images"))                  \
       GTEST_SKIP() << "Oxford-Pet sample not found at " << ::segmaker::test::pet_dir();    \
   } while (0)
+
+// what() of the E that `f` throws, or "(no error)" (other exceptions propagate).
+template <typename E>
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 // Runs the segmaker executable with `args` (a shell-quoted string); returns its exit code.
 // Output goes to `log` when given.
