@@ -58,7 +58,6 @@ void GradientSync::prepare() {
   std::lock_guard<std::mutex> lock(mutex_);
   for (Bucket& b : buckets_) {
     b.pending = b.members.size();
-    b.launched = false;
     b.work.reset();
   }
   seen_.assign(params_.size(), false);
@@ -78,7 +77,6 @@ void GradientSync::on_gradient(std::size_t param, const torch::Tensor& grad) {
 void GradientSync::launch_ready_buckets() {
   while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) {
     Bucket& b = buckets_[next_launch_++];
-    b.launched = true;
     b.work = comm_->all_reduce_sum_async(b.flat);
   }
 }

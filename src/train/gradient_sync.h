@@ -48,7 +48,6 @@ class GradientSync {
     std::vector<std::int64_t> offsets; // of each member in `flat`
     torch::Tensor flat;
     std::size_t pending = 0;
-    bool launched = false;
     std::unique_ptr<PendingCollective> work;
   };
 
