@@ -20,6 +20,13 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_flag("--overlay", o->overlay, "Also write <output>/overlays/<stem>.png (mask over the image, legend)");
   sub->add_option("--workers", o->workers, "Images in flight at once (0 = min(cores, 4))")->capture_default_str();
+  sub->add_option("--max-pixels", o->max_pixels, "Image size limit, width x height (larger images are skipped)")
+      ->capture_default_str();
+  sub->add_option("--max-network-pixels", o->predictor.max_network_pixels,
+                  "Network input limit, width x height after scaling (larger images are skipped)")
+      ->capture_default_str();
+  sub->add_option("--max-aspect-ratio", o->predictor.max_aspect_ratio, "Long side / short side limit")
+      ->capture_default_str();
   sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
   sub->add_option("--input-size", o->predictor.input_size,
                   "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")

@@ -1,9 +1,12 @@
 #include "data/image_io.h"
 
+#include <filesystem>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "data/decoders.h"
+#include "data/image_header.h"
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -41,8 +44,11 @@ const char* format_name(ImageFormat f) {
   return "unknown";
 }
 
-cv::Mat decode_image_rgb(const std::string& bytes) {
+cv::Mat decode_image_rgb(const std::string& bytes) { return decode_image_rgb(bytes, ImageLimits::decoder_default()); }
+
+cv::Mat decode_image_rgb(const std::string& bytes, const ImageLimits& limits) {
   if (bytes.empty()) throw DataError("empty file");
+  check_image_limits(read_image_header(bytes), limits);
   const ImageFormat format = sniff_format(bytes);
   switch (format) {
     case ImageFormat::Jpeg: return detail::decode_jpeg_rgb(bytes);
@@ -62,9 +68,12 @@ cv::Mat decode_image_rgb(const std::string& bytes) {
   return rgb;
 }
 
-cv::Mat decode_mask(const std::string& bytes) {
+cv::Mat decode_mask(const std::string& bytes) { return decode_mask(bytes, ImageLimits::decoder_default()); }
+
+cv::Mat decode_mask(const std::string& bytes, const ImageLimits& limits) {
   if (bytes.empty()) throw DataError("empty file");
   const ImageFormat format = sniff_format(bytes);
+  if (format != ImageFormat::Jpeg && format != ImageFormat::Unknown) check_image_limits(read_image_header(bytes), limits);
   if (format == ImageFormat::Png) return detail::decode_png_mask(bytes);
   if (format == ImageFormat::Jpeg)
     throw DataError("JPEG mask: lossy compression changes class ids; save annotations as PNG");
@@ -101,20 +110,39 @@ std::string encode_png(const cv::Mat& image) {
   return {buf.begin(), buf.end()};
 }
 
-cv::Mat read_image_rgb(const std::string& path) {
+namespace {
+
+// Reads `path` and decodes it with `decode`, refusing a file larger than any image within
+// `limits` could be (4 bytes per pixel uncompressed, plus room for metadata) before reading it.
+template <typename Decode>
+cv::Mat read_and_decode(const std::string& path, const ImageLimits& limits, Decode decode) {
   try {
-    return decode_image_rgb(io::read_file(path));
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    const std::uint64_t max_bytes = 4 * static_cast<std::uint64_t>(limits.max_pixels) + (16u << 20);
+    if (!ec && size > max_bytes)
+      throw ImageTooLarge("file of " + std::to_string(size) + " bytes is larger than any image within the limit of " +
+                          std::to_string(limits.max_pixels) + " pixels (" + limits.setting + ")");
+    return decode(io::read_file(path), limits);
+  } catch (const ImageTooLarge& e) {
+    throw ImageTooLarge(path + ": " + e.what());
   } catch (const DataError& e) {
     throw DataError(path + ": " + e.what());
   }
 }
 
-cv::Mat read_mask(const std::string& path) {
-  try {
-    return decode_mask(io::read_file(path));
-  } catch (const DataError& e) {
-    throw DataError(path + ": " + e.what());
-  }
+}  // namespace
+
+cv::Mat read_image_rgb(const std::string& path) { return read_image_rgb(path, ImageLimits::decoder_default()); }
+
+cv::Mat read_image_rgb(const std::string& path, const ImageLimits& limits) {
+  return read_and_decode(path, limits, [](const std::string& b, const ImageLimits& l) { return decode_image_rgb(b, l); });
+}
+
+cv::Mat read_mask(const std::string& path) { return read_mask(path, ImageLimits::decoder_default()); }
+
+cv::Mat read_mask(const std::string& path, const ImageLimits& limits) {
+  return read_and_decode(path, limits, [](const std::string& b, const ImageLimits& l) { return decode_mask(b, l); });
 }
 
 void write_png(const std::string& path, const cv::Mat& image) { io::write_file_atomic(path, encode_png(image)); }

@@ -1,5 +1,8 @@
 #include "data/label_map.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <string>
 
@@ -25,6 +28,22 @@ double number_of(const nlohmann::json& v, const std::string& what) {
   throw UserError("label map: " + what + " must be a number, got " + v.dump());
 }
 
+// A class id or pixel value written as a string: decimal digits only ("0x1", "1e0", " 1" are
+// refused: std::stod would read them as numbers nobody meant).
+bool is_decimal(const std::string& s) {
+  return !s.empty() && s.size() <= 3 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+int integer_of(const nlohmann::json& v, const std::string& what, int max) {
+  double d = -1;
+  if (v.is_number()) d = v.get<double>();
+  else if (v.is_string() && is_decimal(v.get<std::string>())) d = std::stod(v.get<std::string>());
+  else throw UserError("label map: " + what + " must be a decimal integer in 0.." + std::to_string(max) + ", got " + v.dump());
+  if (d < 0 || d > max || d != std::floor(d))
+    throw UserError("label map: " + what + " must be a decimal integer in 0.." + std::to_string(max) + ", got " + v.dump());
+  return static_cast<int>(d);
+}
+
 }  // namespace
 
 LabelMap::LabelMap() {
@@ -45,13 +64,18 @@ LabelMap LabelMap::from_json_text(const std::string& text) {
     const auto& map = j["map"];
     if (!map.is_object()) throw UserError("label map: \"map\" must be an object {\"class id\": pixel value}");
     m.lut_.fill(255);
+    std::array<int, 256> class_of_pixel;
+    class_of_pixel.fill(-1);
     for (const auto& [key, value] : map.items()) {
-      double cls = number_of(nlohmann::json(key), "class id \"" + key + "\"");
-      double px = number_of(value, "pixel value of class " + key);
-      if (cls < 0 || cls > 254 || cls != std::floor(cls))
-        throw UserError("label map: class id \"" + key + "\" must be an integer in 0..254");
-      if (px < 0 || px > 255 || px != std::floor(px))
-        throw UserError("label map: pixel value of class " + key + " must be an integer in 0..255");
+      if (!is_decimal(key))
+        throw UserError("label map: class id \"" + key + "\" must be a decimal integer in 0..254 (e.g. \"3\")");
+      const int cls = integer_of(nlohmann::json(key), "class id \"" + key + "\"", 254);
+      const int px = integer_of(value, "pixel value of class " + key, 255);
+      if (class_of_pixel[static_cast<std::size_t>(px)] >= 0)
+        throw UserError("label map: classes " + std::to_string(class_of_pixel[static_cast<std::size_t>(px)]) + " and " +
+                        std::to_string(cls) + " both map to pixel value " + std::to_string(px) +
+                        ": each class needs its own value");
+      class_of_pixel[static_cast<std::size_t>(px)] = cls;
       m.lut_[static_cast<std::size_t>(px)] = static_cast<std::uint8_t>(cls);
     }
     m.identity_ = false;

@@ -34,6 +34,26 @@ void on_warning(png_structp, png_const_charp) {}
 
 }  // namespace
 
+ImageHeader read_png_header(const std::string& bytes) {
+  Reader reader{&bytes, 0, {}};
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, on_error, on_warning);
+  if (!png) throw DataError("cannot initialise libpng");
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    throw DataError("corrupt PNG header: " + reader.error);
+  }
+  png_set_read_fn(png, &reader, read_data);
+  png_read_info(png, info);  // the signature and IHDR (and any chunk before the first IDAT)
+  ImageHeader h;
+  h.format = ImageFormat::Png;
+  h.width = static_cast<int>(png_get_image_width(png, info));
+  h.height = static_cast<int>(png_get_image_height(png, info));
+  h.decode_pixels = h.pixels();
+  png_destroy_read_struct(&png, &info, nullptr);
+  return h;
+}
+
 cv::Mat decode_png_mask(const std::string& bytes) {
   Reader reader{&bytes, 0, {}};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, on_error, on_warning);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "data/image_header.h"
 #include "data/loader.h"
 #include "io/error.h"
 #include "models/inference.h"
@@ -50,6 +51,8 @@ struct Predictor::Impl {
   ModelSpec spec;
   std::vector<std::string> classes;
   int input_size = 0;
+  std::int64_t max_network_pixels = 0;
+  double max_aspect_ratio = 0;
   torch::Device device{torch::kCPU};
   mutable SegmentationModel model{nullptr};  // forward() is not const; eval-mode forward does not mutate it
 };
@@ -71,6 +74,10 @@ Predictor::Predictor(const train::ModelArtifact& artifact, const PredictorOption
   m.input_size = options.input_size < 0 ? 0 : options.input_size > 0 ? options.input_size
                                                                       : crop_size_of(artifact.hyperparameters);
   m.device = parse_device(options.device);
+  m.max_network_pixels = options.max_network_pixels;
+  m.max_aspect_ratio = options.max_aspect_ratio;
+  if (m.max_network_pixels <= 0 || !(m.max_aspect_ratio >= 1.0))
+    throw UserError("the network input limits must be positive (--max-network-pixels) and at least 1 (--max-aspect-ratio)");
 
   // Inference never needs the auxiliary head: build without it and ignore its weights if present.
   ModelSpec build_spec = m.spec;
@@ -99,13 +106,30 @@ std::string Predictor::device() const { return impl_->device.str(); }
 int Predictor::input_size() const { return impl_->input_size; }
 
 cv::Size Predictor::network_size(cv::Size image) const {
-  const int target = impl_->input_size;
-  if (target <= 0 || image.width <= 0 || image.height <= 0) return image;
-  const bool landscape = image.width >= image.height;
-  const double long_side = static_cast<double>(landscape ? image.width : image.height) * target /
-                           static_cast<double>(landscape ? image.height : image.width);
-  const int rounded = std::max(target, static_cast<int>(std::lround(long_side / kSizeMultiple)) * kSizeMultiple);
-  return landscape ? cv::Size(rounded, target) : cv::Size(target, rounded);
+  const auto& m = *impl_;
+  if (image.width <= 0 || image.height <= 0) return image;
+  const std::string size = std::to_string(image.width) + "x" + std::to_string(image.height);
+  const double aspect = static_cast<double>(std::max(image.width, image.height)) / std::min(image.width, image.height);
+  if (aspect > m.max_aspect_ratio)
+    throw data::ImageTooLarge("image of " + size + " is " + std::to_string(static_cast<long long>(aspect)) +
+                              " times longer than wide, over the limit of " +
+                              std::to_string(static_cast<long long>(m.max_aspect_ratio)) +
+                              " (--max-aspect-ratio): crop it first");
+  cv::Size net = image;
+  const int target = m.input_size;
+  if (target > 0) {
+    const bool landscape = image.width >= image.height;
+    const double long_side = static_cast<double>(landscape ? image.width : image.height) * target /
+                             static_cast<double>(landscape ? image.height : image.width);
+    const int rounded = std::max(target, static_cast<int>(std::lround(long_side / kSizeMultiple)) * kSizeMultiple);
+    net = landscape ? cv::Size(rounded, target) : cv::Size(target, rounded);
+  }
+  const std::int64_t pixels = static_cast<std::int64_t>(net.width) * net.height;
+  if (pixels > m.max_network_pixels)
+    throw data::ImageTooLarge("image of " + size + " needs a network input of " + std::to_string(net.width) + "x" +
+                              std::to_string(net.height) + " = " + std::to_string(pixels) + " pixels, over the limit of " +
+                              std::to_string(m.max_network_pixels) + " (--max-network-pixels; --input-size sets the scale)");
+  return net;
 }
 
 Prediction Predictor::predict(const cv::Mat& rgb, bool probabilities) const {

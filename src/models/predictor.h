@@ -11,6 +11,7 @@
 // `segmaker serve` (via serve/batcher), `segmaker predict` and evaluation all call it; none of them
 // re-implements a step. Torch-free header (pimpl): the HTTP and codec code compiles without LibTorch.
 // predict() and predict_batch() may be called from several threads at once.
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -35,6 +36,10 @@ struct PredictorOptions {
   int input_size = 0;
   // Fold BatchNorm into the convolutions (same logits within float rounding, faster).
   bool fold_batchnorm = true;
+  // The network input's limits: its width × height, and the image's long side / short side (a
+  // 1000×1 image would otherwise be scaled to 240×240000). Over them, data::ImageTooLarge.
+  std::int64_t max_network_pixels = 2048LL * 2048LL;
+  double max_aspect_ratio = 32.0;
 };
 
 class Predictor {
@@ -56,7 +61,8 @@ class Predictor {
   int input_size() const;
 
   // The size the network runs at for an image of `image_size` (width × height). Images with the
-  // same network size can share a batch.
+  // same network size can share a batch. Throws data::ImageTooLarge when the image is over the
+  // options' max_aspect_ratio or its network input over max_network_pixels.
   cv::Size network_size(cv::Size image_size) const;
 
   // One RGB image (CV_8UC3) → mask (and probabilities [C, H, W] when asked) at the image's size.

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "data/image_header.h"
 #include "data/image_io.h"
 #include "data/overlay.h"
 #include "io/error.h"
@@ -100,7 +101,7 @@ BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, 
       if (k >= todo.size()) return;
       const std::size_t i = todo[k];
       try {
-        const cv::Mat image = data::read_image_rgb(inputs[i].string());
+        const cv::Mat image = data::read_image_rgb(inputs[i].string(), data::ImageLimits{options.max_pixels, "--max-pixels"});
         const auto prediction = predictor.predict(image, needs_probabilities(answer.format));
         io::write_file_atomic(options.output / names[i], encode_answer(answer.format, prediction, predictor.classes()));
         if (options.overlay)

@@ -7,6 +7,7 @@
 // atomically, so an interrupted run leaves no half-written answer). A bad image is reported and
 // skipped, never fatal. Torch-free header.
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -25,6 +26,8 @@ struct BatchTransformOptions {
   int workers = 0;   // images in flight at once; 0 = min(cores, 4)
   int threads = 0;   // LibTorch threads in all; 0 = all cores
   bool progress = true;
+  // Decoded width × height; larger images are skipped (read from their header, never decoded).
+  std::int64_t max_pixels = 4096LL * 4096LL;
   models::PredictorOptions predictor;
 };
 
