@@ -3,12 +3,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <memory>
 #include <set>
 #include <unistd.h>
 
+#include "io/durable_file.h"
 #include "io/error.h"
 
 namespace segmaker::io {
@@ -35,52 +37,87 @@ std::string safe_name(const std::string& raw, const std::string& what) {
   return name;
 }
 
-std::vector<ArchiveEntry> read_all(struct archive* a, const std::string& what, const ArchiveLimits& limits) {
+// The checks every entry passes, read or skipped. Returns its safe name, "" for a folder.
+std::string checked_entry(struct archive_entry* entry, const std::string& what, std::set<std::string>& seen,
+                          std::size_t& count, const ArchiveLimits& limits) {
+  const char* raw_name = archive_entry_pathname(entry);
+  const std::string raw = raw_name ? raw_name : "";
+  const std::string name = safe_name(raw, what);
+  if (archive_entry_hardlink(entry) != nullptr)
+    throw DataError(what + ": entry '" + raw + "' is a hard link; only regular files are allowed");
+  const auto type = archive_entry_filetype(entry);
+  if (type == AE_IFDIR) return "";
+  if (type == AE_IFLNK) throw DataError(what + ": entry '" + raw + "' is a symbolic link; only regular files are allowed");
+  if (type != AE_IFREG)
+    throw DataError(what + ": entry '" + raw + "' is a device, FIFO or socket; only regular files are allowed");
+  if (name.empty()) throw DataError(what + ": an entry has an empty name");
+  if (!seen.insert(name).second) throw DataError(what + ": entry '" + name + "' appears twice");
+  if (++count > limits.max_entries) throw DataError(what + " has more than " + std::to_string(limits.max_entries) + " entries");
+  return name;
+}
+
+std::string archive_error(struct archive* a) {
+  return archive_error_string(a) ? archive_error_string(a) : "unknown error";
+}
+
+// Reads the current entry's data, within `max_bytes` (and the archive's total), checking `magic`
+// as soon as enough bytes are there.
+std::string read_entry_data(struct archive* a, const std::string& what, const std::string& name, std::size_t max_bytes,
+                            const std::string& magic, std::size_t& total, const ArchiveLimits& limits) {
+  std::string data;
+  char buf[1 << 16];
+  bool magic_checked = magic.empty();
+  for (;;) {
+    const la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
+    if (n == 0) break;
+    if (n < 0)
+      throw DataError(what + ": entry '" + name + "' cannot be read (truncated or corrupt archive): " + archive_error(a));
+    data.append(buf, static_cast<std::size_t>(n));
+    total += static_cast<std::size_t>(n);
+    if (data.size() > max_bytes)
+      throw DataError(what + ": entry '" + name + "' is over the limit of " + std::to_string(max_bytes) + " bytes");
+    if (total > limits.max_total_bytes)
+      throw DataError(what + " unpacks to more than " + std::to_string(limits.max_total_bytes) + " bytes");
+    if (!magic_checked && data.size() >= magic.size()) {
+      if (data.compare(0, magic.size(), magic) != 0)
+        throw DataError(what + ": entry '" + name + "' does not start like one (wrong format); refusing to read the rest");
+      magic_checked = true;
+    }
+  }
+  if (!magic_checked) throw DataError(what + ": entry '" + name + "' is too short to be one");
+  return data;
+}
+
+// Every regular entry when `members` is null, else only those (the rest skipped unbuffered).
+std::vector<ArchiveEntry> read_entries(struct archive* a, const std::string& what, const ArchiveLimits& limits,
+                                       const std::vector<ArchiveMember>* members) {
   std::vector<ArchiveEntry> out;
   std::set<std::string> seen;
-  std::size_t total = 0;
+  std::size_t total = 0, count = 0;
   struct archive_entry* entry = nullptr;
   for (;;) {
-    int r = archive_read_next_header(a, &entry);
+    const int r = archive_read_next_header(a, &entry);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN)
-      throw DataError(what + " is not a readable tar archive (truncated or corrupt?): " +
-                      std::string(archive_error_string(a) ? archive_error_string(a) : "unknown error"));
-    const char* raw_name = archive_entry_pathname(entry);
-    std::string raw = raw_name ? raw_name : "";
-    std::string name = safe_name(raw, what);
-    if (archive_entry_hardlink(entry) != nullptr)
-      throw DataError(what + ": entry '" + raw + "' is a hard link; only regular files are allowed");
-    auto type = archive_entry_filetype(entry);
-    if (type == AE_IFDIR) continue;
-    if (type == AE_IFLNK) throw DataError(what + ": entry '" + raw + "' is a symbolic link; only regular files are allowed");
-    if (type != AE_IFREG)
-      throw DataError(what + ": entry '" + raw + "' is a device, FIFO or socket; only regular files are allowed");
-    if (name.empty()) throw DataError(what + ": an entry has an empty name");
-    if (!seen.insert(name).second) throw DataError(what + ": entry '" + name + "' appears twice");
-    if (out.size() >= limits.max_entries)
-      throw DataError(what + " has more than " + std::to_string(limits.max_entries) + " entries");
-    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0 &&
-        static_cast<std::size_t>(archive_entry_size(entry)) > limits.max_entry_bytes)
-      throw DataError(what + ": entry '" + name + "' is " + std::to_string(archive_entry_size(entry)) +
-                      " bytes, over the limit of " + std::to_string(limits.max_entry_bytes));
-    ArchiveEntry e;
-    e.name = name;
-    char buf[1 << 16];
-    for (;;) {
-      la_ssize_t n = archive_read_data(a, buf, sizeof(buf));
-      if (n == 0) break;
-      if (n < 0)
-        throw DataError(what + ": entry '" + name + "' cannot be read (truncated or corrupt archive): " +
-                        std::string(archive_error_string(a) ? archive_error_string(a) : "unknown error"));
-      e.data.append(buf, static_cast<std::size_t>(n));
-      total += static_cast<std::size_t>(n);
-      if (e.data.size() > limits.max_entry_bytes)
-        throw DataError(what + ": entry '" + name + "' is over the limit of " + std::to_string(limits.max_entry_bytes) + " bytes");
-      if (total > limits.max_total_bytes)
-        throw DataError(what + " unpacks to more than " + std::to_string(limits.max_total_bytes) + " bytes");
+    if (r < ARCHIVE_WARN) throw DataError(what + " is not a readable tar archive (truncated or corrupt?): " + archive_error(a));
+    const std::string name = checked_entry(entry, what, seen, count, limits);
+    if (name.empty()) continue;
+    std::size_t max_bytes = limits.max_entry_bytes;
+    std::string magic;
+    if (members) {
+      const auto m = std::find_if(members->begin(), members->end(), [&](const ArchiveMember& x) { return x.name == name; });
+      if (m == members->end()) {
+        if (archive_read_data_skip(a) != ARCHIVE_OK)
+          throw DataError(what + ": entry '" + name + "' cannot be skipped (truncated or corrupt archive): " + archive_error(a));
+        continue;
+      }
+      max_bytes = std::min(max_bytes, m->max_bytes);
+      magic = m->magic;
     }
-    out.push_back(std::move(e));
+    if (archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0 &&
+        static_cast<std::size_t>(archive_entry_size(entry)) > max_bytes)
+      throw DataError(what + ": entry '" + name + "' is " + std::to_string(archive_entry_size(entry)) +
+                      " bytes, over the limit of " + std::to_string(max_bytes) + "; refused before reading it");
+    out.push_back({name, read_entry_data(a, what, name, max_bytes, magic, total, limits)});
   }
   return out;
 }
@@ -98,8 +135,7 @@ ReadPtr new_reader() {
 
 void write_tar_gz(const std::filesystem::path& path, const std::vector<ArchiveEntry>& entries) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
+  const std::filesystem::path tmp = unique_temp_path(path);
   std::unique_ptr<struct archive, int (*)(struct archive*)> a(archive_write_new(), archive_write_free);
   auto error_text = [&]() -> std::string {
     const char* e = archive_error_string(a.get());
@@ -136,7 +172,7 @@ void write_tar_gz(const std::filesystem::path& path, const std::vector<ArchiveEn
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) fail(error_text());
   a.reset();
-  std::filesystem::rename(tmp, path);
+  commit_file(tmp, path);  // on the disk before and after the rename: a crash leaves old or new
 }
 
 std::vector<ArchiveEntry> read_archive(const std::filesystem::path& path, const ArchiveLimits& limits) {
@@ -145,7 +181,16 @@ std::vector<ArchiveEntry> read_archive(const std::filesystem::path& path, const 
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
     throw DataError("cannot open archive '" + path.string() + "' (truncated or corrupt?): " +
                     std::string(archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error"));
-  return read_all(a.get(), "archive '" + path.string() + "'", limits);
+  return read_entries(a.get(), "archive '" + path.string() + "'", limits, nullptr);
+}
+
+std::vector<ArchiveEntry> read_archive_members(const std::filesystem::path& path, const std::vector<ArchiveMember>& members,
+                                               const ArchiveLimits& limits) {
+  if (!std::filesystem::is_regular_file(path)) throw UserError("'" + path.string() + "' is not a file");
+  ReadPtr a = new_reader();
+  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK)
+    throw DataError("cannot open archive '" + path.string() + "' (truncated or corrupt?): " + archive_error(a.get()));
+  return read_entries(a.get(), "archive '" + path.string() + "'", limits, &members);
 }
 
 std::vector<ArchiveEntry> read_archive_bytes(const std::string& bytes, const std::string& what, const ArchiveLimits& limits) {
@@ -153,7 +198,7 @@ std::vector<ArchiveEntry> read_archive_bytes(const std::string& bytes, const std
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
     throw DataError("cannot open archive " + what + " (truncated or corrupt?): " +
                     std::string(archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown error"));
-  return read_all(a.get(), what, limits);
+  return read_entries(a.get(), what, limits, nullptr);
 }
 
 }  // namespace segmaker::io

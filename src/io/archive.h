@@ -28,6 +28,20 @@ void write_tar_gz(const std::filesystem::path& path, const std::vector<ArchiveEn
 // a device / FIFO / socket, a duplicate name, an entry or total over `limits`, and a truncated or
 // corrupt archive.
 std::vector<ArchiveEntry> read_archive(const std::filesystem::path& path, const ArchiveLimits& limits = {});
+// A member read_archive_members() looks for.
+struct ArchiveMember {
+  std::string name;         // its path in the archive
+  std::size_t max_bytes;    // larger: refused from the size its header declares, before reading it
+  std::string magic = "";   // its first bytes must be these ("" = anything); checked as they arrive
+};
+
+// Reads only `members` of a tar (gzip-compressed or not), each within its limits; every other
+// entry is skipped without being buffered (still decompressed to reach the next one, and still
+// refused when it is hostile, as read_archive refuses it). Returns name → bytes of the members
+// present (the caller decides which are required). Throws DataError naming the archive and entry.
+std::vector<ArchiveEntry> read_archive_members(const std::filesystem::path& path, const std::vector<ArchiveMember>& members,
+                                               const ArchiveLimits& limits = {});
+
 // The same from bytes in memory (`what` names the source in errors).
 std::vector<ArchiveEntry> read_archive_bytes(const std::string& bytes, const std::string& what,
                                              const ArchiveLimits& limits = {});

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
+#include "io/durable_file.h"
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -16,6 +18,10 @@ namespace {
 
 constexpr const char* kFormat = "segmaker-weights";
 constexpr int64_t kVersion = 1;
+// LibTorch's pickle_save writes PyTorch's zip container: a zip local file header comes first. Any
+// other start is refused before the bytes are copied or parsed (a gigabyte of zeros costs nothing).
+const std::string kZipMagic("PK\x03\x04", 4);
+constexpr std::uintmax_t kMaxWeightFileBytes = std::uintmax_t(2) << 30;
 
 std::string shape_string(at::IntArrayRef sizes) {
   std::ostringstream s;
@@ -99,6 +105,8 @@ std::string weights_to_bytes(const WeightFile& weights) {
 
 WeightFile weights_from_bytes(const std::string& bytes, const std::string& what) {
   const std::string expected = " (expected a segmaker weight file, as written by `segmaker weights import`)";
+  if (bytes.compare(0, kZipMagic.size(), kZipMagic) != 0)
+    throw UserError(what + " cannot be read: it does not start like a PyTorch zip file" + expected);
   c10::IValue root;
   try {
     root = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
@@ -138,11 +146,23 @@ WeightFile weights_from_bytes(const std::string& bytes, const std::string& what)
 }
 
 void save_weight_file(const std::filesystem::path& path, const WeightFile& weights) {
-  io::write_file_atomic(path, weights_to_bytes(weights));
+  io::write_file_durable(path, weights_to_bytes(weights));
 }
 
 WeightFile load_weight_file(const std::filesystem::path& path) {
-  return weights_from_bytes(io::read_file(path), "weight file '" + path.string() + "'");
+  const std::string what = "weight file '" + path.string() + "'";
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxWeightFileBytes)
+    throw UserError(what + " is " + std::to_string(size) + " bytes, over the limit of " +
+                    std::to_string(kMaxWeightFileBytes) + "; refused before reading it");
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::string head(kZipMagic.size(), '\0');
+    if (in && in.read(&head[0], static_cast<std::streamsize>(head.size())) && head != kZipMagic)
+      throw UserError(what + " cannot be read: it does not start like a PyTorch zip file; refused before reading it");
+  }
+  return weights_from_bytes(io::read_file(path), what);
 }
 
 WeightFile weights_of(const torch::nn::Module& module, WeightMetadata metadata) {

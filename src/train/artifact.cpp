@@ -1,8 +1,10 @@
 #include "train/artifact.h"
 
+#include <fstream>
 #include <map>
 
 #include "io/archive.h"
+#include "io/durable_file.h"
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -17,6 +19,36 @@ constexpr const char* kManifest = "model.json";
 constexpr const char* kWeights = "weights.pt";
 constexpr const char* kHyperparameters = "hyperparameters.json";
 constexpr const char* kMetrics = "metrics.json";
+
+// The members read from an artifact, each with a size cap (refused before it is read, from the size
+// its tar header or the file system declares) and, for the weights, the first bytes of PyTorch's
+// zip format (a gigabyte of zeros is refused after its first block). Anything else is skipped unread.
+const std::vector<io::ArchiveMember>& members() {
+  static const std::vector<io::ArchiveMember> list = {
+      {kManifest, std::size_t(16) << 20},
+      {kWeights, std::size_t(1) << 30, std::string("PK\x03\x04", 4)},
+      {kHyperparameters, std::size_t(1) << 20},
+      {kMetrics, std::size_t(16) << 20},
+  };
+  return list;
+}
+
+// One member of an unpacked artifact folder, within the same limits.
+std::string read_member_file(const fs::path& dir, const io::ArchiveMember& m) {
+  const fs::path p = dir / m.name;
+  const std::string what = "model folder '" + dir.string() + "': " + m.name;
+  const auto size = fs::file_size(p);
+  if (size > m.max_bytes)
+    throw DataError(what + " is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(m.max_bytes) +
+                    "; refused before reading it");
+  if (!m.magic.empty()) {
+    std::ifstream in(p, std::ios::binary);
+    std::string head(m.magic.size(), '\0');
+    in.read(&head[0], static_cast<std::streamsize>(head.size()));
+    if (!in || head != m.magic) throw DataError(what + " does not start like one (wrong format); refusing to read it");
+  }
+  return io::read_file(p);
+}
 
 void check(const ModelArtifact& a) {
   models::validate(a.spec);
@@ -85,22 +117,22 @@ void write_artifact(const fs::path& tar_gz, const ModelArtifact& artifact) {
 }
 
 void write_artifact_dir(const fs::path& dir, const ModelArtifact& artifact) {
-  for (const auto& e : entries_of(artifact)) io::write_file_atomic(dir / e.name, e.data);
+  for (const auto& e : entries_of(artifact)) io::write_file_durable(dir / e.name, e.data);
 }
 
 ModelArtifact read_artifact(const fs::path& path) {
   if (fs::is_directory(path)) {
     std::map<std::string, std::string> files;
-    for (const char* name : {kManifest, kWeights, kHyperparameters, kMetrics}) {
-      fs::path p = path / name;
-      if (fs::is_symlink(p)) throw DataError("model folder '" + path.string() + "': " + name + " is a link; refusing it");
-      if (fs::is_regular_file(p)) files[name] = io::read_file(p);
+    for (const auto& m : members()) {
+      fs::path p = path / m.name;
+      if (fs::is_symlink(p)) throw DataError("model folder '" + path.string() + "': " + m.name + " is a link; refusing it");
+      if (fs::is_regular_file(p)) files[m.name] = read_member_file(path, m);
     }
     return from_files(std::move(files), "model folder '" + path.string() + "'");
   }
   if (!fs::exists(path)) throw UserError("model '" + path.string() + "' does not exist");
   std::map<std::string, std::string> files;
-  for (auto& e : io::read_archive(path)) files[e.name] = std::move(e.data);
+  for (auto& e : io::read_archive_members(path, members())) files[e.name] = std::move(e.data);
   return from_files(std::move(files), "model archive '" + path.string() + "'");
 }
 

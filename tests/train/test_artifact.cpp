@@ -23,7 +23,7 @@ ModelArtifact sample() {
   a.classes = {"background", "pet", "boundary"};
   a.hyperparameters = {{"epochs", 3}, {"crop_size", 240}};
   a.metrics = {{"mIOU", 0.5}};
-  a.weights = std::string("\x00\x01weights\xff", 10);
+  a.weights = std::string("PK\x03\x04weights\xff", 12);  // weights.pt must start like PyTorch's zip
   return a;
 }
 
