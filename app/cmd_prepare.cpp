@@ -26,7 +26,10 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--labels", *labels, "Label mode: trimap | binary | species | breed")
       ->check(CLI::IsMember({"trimap", "binary", "species", "breed"}))
       ->capture_default_str();
-  sub->add_flag("--force", opts->force, "Replace the prepared data in a non-empty output folder");
+  sub->add_flag("--force", opts->force,
+                "Replace the prepared data in a non-empty output folder (swapped in at the end: old or new, never half)");
+  sub->add_option("--max-pixels", opts->max_pixels, "Image size limit, width x height (larger images are rejected)")
+      ->capture_default_str();
   sub->add_flag("--strict", opts->strict, "Fail (and write nothing) if any file is rejected");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
   return {sub, [opts, labels, no_progress, &global] {

@@ -62,6 +62,26 @@ std::map<std::string, ListRow> read_list(const fs::path& path) {
   return rows;
 }
 
+// Two images with one stem (X.jpg and X.png) would be written to the same X.jpg and share one
+// trimap: both are rejected, each naming the other.
+void reject_duplicate_stems(PetIndex& index) {
+  std::map<std::string, std::vector<std::string>> files_of_stem;
+  for (const auto& e : index.entries) files_of_stem[e.stem].push_back(e.image.filename().string());
+  std::vector<PetEntry> kept;
+  for (auto& e : index.entries) {
+    const auto& files = files_of_stem[e.stem];
+    if (files.size() == 1) {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    std::string list;
+    for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
+    index.problems.emplace_back(e.image.filename().string(), "duplicate name: " + list + " share the name '" + e.stem +
+                                                                 "' (and one trimap); rename or remove all but one");
+  }
+  index.entries = std::move(kept);
+}
+
 }  // namespace
 
 PetIndex index_pet_folder(const fs::path& root) {
@@ -115,6 +135,7 @@ PetIndex index_pet_folder(const fs::path& root) {
     }
     index.entries.push_back(std::move(e));
   }
+  reject_duplicate_stems(index);
   if (index.entries.empty() && index.problems.empty())
     throw UserError("no images found in " + images.string());
   return index;

@@ -1,6 +1,12 @@
 #include "data/prepare.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -10,9 +16,11 @@
 #include <spdlog/spdlog.h>
 
 #include "data/dataset.h"
+#include "data/image_header.h"
 #include "data/image_io.h"
 #include "data/pet_layout.h"
 #include "data/split.h"
+#include "io/durable_file.h"
 #include "io/error.h"
 #include "io/parallel.h"
 #include "io/paths.h"
@@ -52,7 +60,7 @@ std::string describe_values(const cv::Mat& trimap) {
   return out.str();
 }
 
-Checked check_pair(const PetEntry& e, LabelMode mode) {
+Checked check_pair(const PetEntry& e, LabelMode mode, const ImageLimits& limits) {
   Checked c;
   std::string bytes;
   try {
@@ -64,7 +72,7 @@ Checked check_pair(const PetEntry& e, LabelMode mode) {
   cv::Mat image;
   const ImageFormat format = sniff_format(bytes);
   try {
-    image = decode_image_rgb(bytes);
+    image = decode_image_rgb(bytes, limits);
   } catch (const DataError& ex) {
     c.reason = ex.what();
     return c;
@@ -80,7 +88,7 @@ Checked check_pair(const PetEntry& e, LabelMode mode) {
   }
   cv::Mat trimap;
   try {
-    trimap = decode_mask(io::read_file(e.trimap));
+    trimap = decode_mask(io::read_file(e.trimap), limits);
   } catch (const std::exception& ex) {
     c.reason = "trimap " + e.trimap.filename().string() + ": " + ex.what();
     return c;
@@ -109,27 +117,106 @@ std::string relative_name(const fs::path& file, const fs::path& root) {
   return ec ? file.string() : rel.string();
 }
 
-void prepare_output_folder(const PrepareOptions& o) {
+void link_or_copy(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_hard_link(from, to, ec);
+  if (ec) fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+}
+
+// True when `inner` is `outer` or lies inside it.
+bool lies_within(const fs::path& inner, const fs::path& outer) {
+  const fs::path rel = inner.lexically_relative(outer);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// What the output folder allows, checked before any work: it is a folder (or absent), not the
+// input, empty unless --force, and --force would not replace the input itself.
+void check_output_folder(const PrepareOptions& o) {
   if (fs::exists(o.output) && !fs::is_directory(o.output))
     throw UserError("output '" + o.output.string() + "' exists and is not a folder");
   std::error_code ec;
   if (fs::exists(o.output) && fs::equivalent(o.output, o.input, ec))
     throw UserError("output folder must differ from the input folder");
-  if (!io::is_empty_dir(o.output)) {
-    if (!o.force)
-      throw UserError("output folder '" + o.output.string() +
-                      "' is not empty: choose another folder or pass --force to replace the prepared data there");
-    for (const auto& name : prepare_outputs()) fs::remove_all(o.output / name);
-  }
-  for (const char* dir : {"train", "train_annotation", "validation", "validation_annotation", "label_map"})
-    fs::create_directories(o.output / dir);
+  if (io::is_empty_dir(o.output)) return;
+  if (!o.force)
+    throw UserError("output folder '" + o.output.string() +
+                    "' is not empty: choose another folder or pass --force to replace the prepared data there");
+  const fs::path input = fs::weakly_canonical(o.input), output = fs::weakly_canonical(o.output);
+  for (const auto& name : prepare_outputs())
+    if (lies_within(input, output / name))
+      throw UserError("--input '" + o.input.string() + "' lies inside '" + (o.output / name).string() +
+                      "', which --force would replace: move the input elsewhere or choose another --output");
 }
 
-void write_metadata(const PrepareOptions& o, const std::vector<PetEntry>& entries, const std::vector<Checked>& checked,
-                    const std::vector<bool>& is_val, const PrepareSummary& summary) {
+// The new data set is written into a hidden sibling of the output folder and swapped in at the
+// end in one step (io::swap_directories): a crash or SIGKILL leaves the old data set or the new,
+// never half of one. Its name carries the process id, so that a later run can remove what a
+// killed run left behind.
+constexpr const char* kStagingTag = ".segmaker-prepare-";
+
+class Staging {
+ public:
+  explicit Staging(const fs::path& target) {
+    const fs::path parent = target.parent_path();
+    fs::create_directories(parent);
+    remove_stale(parent, target.filename().string());
+    const std::string unique = io::unique_temp_path("x").extension().string().substr(1);  // the random part
+    path_ = parent / ("." + target.filename().string() + kStagingTag + std::to_string(::getpid()) + "-" + unique);
+    fs::create_directories(path_);
+  }
+  ~Staging() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);  // the unfinished new set, or after the swap the old one
+  }
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  // Staging folders of runs that were killed (their process is gone).
+  static void remove_stale(const fs::path& parent, const std::string& name) {
+    const std::string prefix = "." + name + kStagingTag;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(parent, ec)) {
+      const std::string n = entry.path().filename().string();
+      if (n.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(n.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+    }
+  }
+  fs::path path_;
+};
+
+// Links (or, across devices, copies) what else the output folder holds into the new data set, so
+// that --force replaces only prepare's own folders and files.
+void carry_over(const fs::path& from, const fs::path& to) {
+  if (!fs::is_directory(from)) return;
+  const auto& owned = prepare_outputs();
+  for (const auto& entry : fs::directory_iterator(from)) {
+    const std::string name = entry.path().filename().string();
+    if (std::find(owned.begin(), owned.end(), name) != owned.end()) continue;
+    const fs::path dst = to / name;
+    if (entry.is_symlink()) {
+      fs::copy_symlink(entry.path(), dst);
+    } else if (entry.is_directory()) {
+      fs::create_directory(dst);
+      for (const auto& inner : fs::recursive_directory_iterator(entry.path())) {
+        const fs::path target = dst / inner.path().lexically_relative(entry.path());
+        if (inner.is_symlink()) fs::copy_symlink(inner.path(), target);
+        else if (inner.is_directory()) fs::create_directories(target);
+        else if (inner.is_regular_file()) link_or_copy(inner.path(), target);
+      }
+    } else if (entry.is_regular_file()) {
+      link_or_copy(entry.path(), dst);
+    }
+  }
+}
+
+void write_metadata(const PrepareOptions& o, const fs::path& root, const std::vector<PetEntry>& entries,
+                    const std::vector<Checked>& checked, const std::vector<bool>& is_val, const PrepareSummary& summary) {
   const std::string label_map = R"({"scale": "1"})";
-  io::write_file_atomic(o.output / "label_map" / "train_label_map.json", label_map + "\n");
-  io::write_file_atomic(o.output / "label_map" / "validation_label_map.json", label_map + "\n");
+  io::write_file_atomic(root / "label_map" / "train_label_map.json", label_map + "\n");
+  io::write_file_atomic(root / "label_map" / "validation_label_map.json", label_map + "\n");
 
   nlohmann::json classes;
   const auto names = class_names(o.labels);
@@ -137,7 +224,7 @@ void write_metadata(const PrepareOptions& o, const std::vector<PetEntry>& entrie
   classes["num_classes"] = names.size();
   classes["ignore_label"] = kIgnoreLabel;
   for (std::size_t i = 0; i < names.size(); ++i) classes["classes"][std::to_string(i)] = names[i];
-  io::write_file_atomic(o.output / "classes.json", classes.dump(2) + "\n");
+  io::write_file_atomic(root / "classes.json", classes.dump(2) + "\n");
 
   std::ostringstream manifest;
   manifest << "name\tsplit\tbreed\tclass_id\tspecies\twidth\theight\tsource\n";
@@ -148,7 +235,7 @@ void write_metadata(const PrepareOptions& o, const std::vector<PetEntry>& entrie
              << e.species << '\t' << checked[i].width << '\t' << checked[i].height << '\t'
              << relative_name(e.image, o.input) << '\n';
   }
-  io::write_file_atomic(o.output / "manifest.tsv", manifest.str());
+  io::write_file_atomic(root / "manifest.tsv", manifest.str());
 
   nlohmann::json report;
   report["input"] = fs::absolute(o.input).string();
@@ -162,7 +249,7 @@ void write_metadata(const PrepareOptions& o, const std::vector<PetEntry>& entrie
   for (const auto& n : summary.converted) report["converted"].push_back({{"file", n.file}, {"reason", n.reason}});
   report["rejected"] = nlohmann::json::array();
   for (const auto& n : summary.rejected) report["rejected"].push_back({{"file", n.file}, {"reason", n.reason}});
-  io::write_file_atomic(o.output / "prepare_report.json", report.dump(2) + "\n");
+  io::write_file_atomic(root / "prepare_report.json", report.dump(2) + "\n");
 }
 
 }  // namespace
@@ -180,9 +267,8 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
     throw UserError("--validation-fraction must be between 0 and 1 (exclusive), got " +
                     std::to_string(o.validation_fraction));
   if (!fs::is_directory(o.input)) throw UserError("input folder '" + o.input.string() + "' does not exist");
-  if (!o.force && !io::is_empty_dir(o.output))
-    throw UserError("output folder '" + o.output.string() +
-                    "' is not empty: choose another folder or pass --force to replace the prepared data there");
+  if (o.max_pixels <= 0) throw UserError("--max-pixels must be positive");
+  check_output_folder(o);
 
   PetIndex index = index_pet_folder(o.input);
   PrepareSummary summary;
@@ -199,7 +285,7 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
   {
     io::Progress progress("checking", index.entries.size(), o.progress);
     io::parallel_for(index.entries.size(), threads, [&](std::size_t i) {
-      checked[i] = check_pair(index.entries[i], o.labels);
+      checked[i] = check_pair(index.entries[i], o.labels, ImageLimits{o.max_pixels, "--max-pixels"});
       progress.advance();
     });
   }
@@ -229,26 +315,33 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
   std::vector<bool> is_val(index.entries.size(), false);
   for (std::size_t k = 0; k < kept.size(); ++k) is_val[kept[k]] = kept_val[k];
 
-  // Phase 3: write.
-  prepare_output_folder(o);
+  // Phase 3: write the new data set next to the output folder, then swap it in.
+  const fs::path target = fs::weakly_canonical(fs::absolute(o.output));
+  Staging staging(target);
+  const fs::path& root = staging.path();
+  for (const char* dir : {"train", "train_annotation", "validation", "validation_annotation", "label_map"})
+    fs::create_directories(root / dir);
   {
     io::Progress progress("writing", kept.size(), o.progress);
     io::parallel_for(kept.size(), threads, [&](std::size_t k) {
       const std::size_t i = kept[k];
       const auto& e = index.entries[i];
       const std::string split = is_val[i] ? "validation" : "train";
-      const fs::path image_out = o.output / split / (e.stem + ".jpg");
+      const fs::path image_out = root / split / (e.stem + ".jpg");
       if (checked[i].image_jpeg.empty())
         fs::copy_file(e.image, image_out, fs::copy_options::overwrite_existing);
       else
         io::write_file_atomic(image_out, checked[i].image_jpeg);
-      io::write_file_atomic(o.output / (split + "_annotation") / (e.stem + ".png"), checked[i].mask_png);
+      io::write_file_atomic(root / (split + "_annotation") / (e.stem + ".png"), checked[i].mask_png);
       progress.advance();
     });
   }
   for (std::size_t i : kept) (is_val[i] ? summary.validation : summary.train)++;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_metadata(o, index.entries, checked, is_val, summary);
+  write_metadata(o, root, index.entries, checked, is_val, summary);
+  carry_over(target, root);
+  io::sync_filesystem(root);  // every file on the disk before the swap makes them the data set
+  io::swap_directories(root, target);
   return summary;
 }
 

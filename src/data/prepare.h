@@ -21,10 +21,14 @@ struct PrepareOptions {
   double validation_fraction = 0.25;
   std::uint64_t seed = 42;
   LabelMode labels = LabelMode::Trimap;
-  bool force = false;    // write into a non-empty output (replacing the channel folders there)
+  // Write into a non-empty output, replacing prepare's folders and files there (prepare_outputs());
+  // refused when the input lies inside one of them.
+  bool force = false;
   bool strict = false;   // any rejected file is fatal (nothing is written)
   int threads = 0;       // 0 = all cores
   bool progress = true;
+  // Images and trimaps over width × height are rejected from their header, never decoded.
+  std::int64_t max_pixels = 4096LL * 4096LL;
 };
 
 struct FileNote {
@@ -43,7 +47,9 @@ struct PrepareSummary {
 };
 
 // Runs the whole job. Throws UserError for unusable options (output not empty without force,
-// input not a Pet folder, …) and DataError in strict mode when a file is rejected.
+// input not a Pet folder, …) and DataError in strict mode when a file is rejected. The new data
+// set is written next to the output folder and swapped in at the end, in one step: an
+// interrupted run (even SIGKILL) leaves the old data set or the new one, never a mix.
 PrepareSummary prepare_dataset(const PrepareOptions& options);
 
 // The channel folders and files prepare owns inside an output folder.

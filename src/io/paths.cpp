@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "io/durable_file.h"
 #include "io/error.h"
 
 namespace segmaker::io {
@@ -29,8 +30,7 @@ std::string read_file(const fs::path& path) {
 
 void write_file_atomic(const fs::path& path, const std::string& bytes) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
+  const fs::path tmp = unique_temp_path(path);  // concurrent writers of one path never share it
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw UserError("cannot open '" + tmp.string() + "' for writing");

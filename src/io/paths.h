@@ -15,7 +15,8 @@ fs::path cache_dir();
 // Reads a whole file; throws UserError naming the path when it cannot.
 std::string read_file(const fs::path& path);
 
-// Writes a file atomically: to a temporary sibling, then renamed over `path`.
+// Writes a file atomically: to a temporary sibling (a unique name), then renamed over `path`.
+// Not synced to the disk: io/durable_file.h for files that must survive a crash.
 void write_file_atomic(const fs::path& path, const std::string& bytes);
 
 // Files directly inside `dir` whose extension (lower-cased, with dot) is in `extensions`,

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "io/durable_file.h"
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -54,7 +55,7 @@ void save_checkpoint(const fs::path& dir, const torch::nn::Module& model, const 
   archive.write("optimizer", optimizer_archive);
   std::ostringstream bytes;
   archive.save_to(bytes);
-  io::write_file_atomic(dir / kCheckpointFile, bytes.str());
+  io::write_file_durable(dir / kCheckpointFile, bytes.str());  // survives a crash whole
 }
 
 bool has_checkpoint(const fs::path& dir) { return fs::is_regular_file(dir / kCheckpointFile); }
