@@ -32,25 +32,30 @@ struct Field {
   bool hi_open = false;
   std::vector<std::string> choices = {};
   bool required = false;
+  // A sanity limit above the documented range (SageMaker names none): beyond it a value is a typo
+  // or an attack, never a training job.
+  double limit = kInf;
 };
 
 // THE table: every hyperparameter, its member, range or choices. Defaults live in the struct.
+// Upper bounds are sanity limits: a value beyond them is a typo or an attack, never a training job
+// (crop_size = base_size = 2e9 would make OpenCV try to allocate 1.2e19 bytes).
 const std::vector<Field>& fields() {
   static const std::vector<Field> table = {
       {"backbone", &H::backbone, 0, 0, false, false, {"resnet-50", "resnet-101", "resnet-18", "resnet-34"}},
       {"algorithm", &H::algorithm, 0, 0, false, false, {"fcn", "psp", "deeplab"}},
       {"use_pretrained_model", &H::use_pretrained_model},
       {"num_classes", &H::num_classes, 2, 254, false, false, {}, true},
-      {"num_training_samples", &H::num_training_samples, 1, kInf, false, false, {}, true},
-      {"base_size", &H::base_size, 16, kInf, true, false},
-      {"crop_size", &H::crop_size, 16, kInf, true, false},
-      {"epochs", &H::epochs, 1, kInf},
+      {"num_training_samples", &H::num_training_samples, 1, kInf, false, false, {}, true, 1e8},
+      {"base_size", &H::base_size, 16, kInf, true, false, {}, false, 4096},
+      {"crop_size", &H::crop_size, 16, kInf, true, false, {}, false, 2048},
+      {"epochs", &H::epochs, 1, kInf, false, false, {}, false, 10000},
       {"learning_rate", &H::learning_rate, 0, 1, true, false},
       {"lr_scheduler", &H::lr_scheduler, 0, 0, false, false, {"poly", "step", "cosine"}},
       {"lr_scheduler_factor", &H::lr_scheduler_factor, 0, 1},
-      {"lr_scheduler_step", &H::lr_scheduler_step, 1, kInf},
-      {"mini_batch_size", &H::mini_batch_size, 1, kInf},
-      {"validation_mini_batch_size", &H::validation_mini_batch_size, 1, kInf},
+      {"lr_scheduler_step", &H::lr_scheduler_step, 1, kInf, false, false, {}, false, 10000},
+      {"mini_batch_size", &H::mini_batch_size, 1, kInf, false, false, {}, false, 1024},
+      {"validation_mini_batch_size", &H::validation_mini_batch_size, 1, kInf, false, false, {}, false, 1024},
       {"optimizer", &H::optimizer, 0, 0, false, false, {"sgd", "adam", "adagrad", "nag", "rmsprop"}},
       {"momentum", &H::momentum, 0, 1, true, false},
       {"weight_decay", &H::weight_decay, 0, 1, false, true},
@@ -58,15 +63,15 @@ const std::vector<Field>& fields() {
       {"gamma2", &H::gamma2, 0, 1},
       {"syncbn", &H::syncbn},
       {"early_stopping", &H::early_stopping},
-      {"early_stopping_min_epochs", &H::early_stopping_min_epochs, 0, kInf},
-      {"early_stopping_patience", &H::early_stopping_patience, 1, kInf},
+      {"early_stopping_min_epochs", &H::early_stopping_min_epochs, 0, kInf, false, false, {}, false, 10000},
+      {"early_stopping_patience", &H::early_stopping_patience, 1, kInf, false, false, {}, false, 10000},
       {"early_stopping_tolerance", &H::early_stopping_tolerance, 0, 1},
       {"output_stride", &H::output_stride, 0, 0, false, false, {"8", "16", "32"}},
       {"aux_loss", &H::aux_loss},
-      {"aux_weight", &H::aux_weight, 0, kInf},
+      {"aux_weight", &H::aux_weight, 0, kInf, false, false, {}, false, 100},
       {"freeze_backbone", &H::freeze_backbone},
       {"seed", &H::seed, 0, kInf},
-      {"warmup_epochs", &H::warmup_epochs, 0, kInf},
+      {"warmup_epochs", &H::warmup_epochs, 0, kInf, false, false, {}, false, 10000},
       {"data_workers", &H::data_workers, 0, 64},
   };
   return table;
@@ -84,9 +89,10 @@ std::string range_text(const Field& f, bool integer) {
     return os.str();
   };
   std::string kind = integer ? "an integer" : "a number";
-  if (f.lo == -kInf && f.hi == kInf) return kind;
-  if (f.hi == kInf) return kind + (f.lo_open ? " > " : " >= ") + num(f.lo);
-  return kind + " with " + num(f.lo) + (f.lo_open ? " < x " : " <= x ") + (f.hi_open ? "< " : "<= ") + num(f.hi);
+  const std::string limit = f.limit == kInf ? "" : " (at most " + num(f.limit) + ")";
+  if (f.lo == -kInf && f.hi == kInf) return kind + limit;
+  if (f.hi == kInf) return kind + (f.lo_open ? " > " : " >= ") + num(f.lo) + limit;
+  return kind + " with " + num(f.lo) + (f.lo_open ? " < x " : " <= x ") + (f.hi_open ? "< " : "<= ") + num(f.hi) + limit;
 }
 
 std::string allowed_text(const Field& f) {
@@ -143,7 +149,7 @@ double parse_number(const Field& f, const json& v) {
 }
 
 void check_range(const Field& f, const json& v, double d) {
-  bool ok = (f.lo_open ? d > f.lo : d >= f.lo) && (f.hi_open ? d < f.hi : d <= f.hi);
+  bool ok = (f.lo_open ? d > f.lo : d >= f.lo) && (f.hi_open ? d < f.hi : d <= f.hi) && d <= f.limit;
   if (!ok) bad_value(f, v);
 }
 

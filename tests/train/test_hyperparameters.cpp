@@ -1,5 +1,8 @@
 #include <nlohmann/json.hpp>
 
+#include <tuple>
+#include <vector>
+
 #include "io/error.h"
 #include "support/test_util.h"
 #include "train/hyperparameters.h"
@@ -131,6 +134,41 @@ TEST(Hyperparameters, ResolvedJsonRoundTrips) {
   EXPECT_EQ(resolved["aux_loss"], true);
   EXPECT_EQ(to_json(parse_hyperparameters(resolved)), resolved);
   EXPECT_NE(describe_hyperparameters().find("early_stopping_tolerance = 0.0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace segmaker::train
+
+namespace segmaker::train {
+namespace {
+
+// Issue 14: crop_size = base_size = 2e9 was accepted, then OpenCV tried to allocate 1.2e19 bytes.
+TEST(HyperparameterLimits, SizesCountsAndEpochsHaveSaneUpperBounds) {
+  const auto error_for = [](const char* name, const nlohmann::json& value) {
+    nlohmann::json j = {{"num_classes", "3"}, {"num_training_samples", "10"}};
+    j[name] = value;
+    return test::message_of<UserError>([&] { parse_hyperparameters(j); });
+  };
+  for (const auto& [name, value, limit] : std::vector<std::tuple<const char*, nlohmann::json, const char*>>{
+           {"crop_size", "2000000000", "at most 2048"},
+           {"base_size", 2e9, "at most 4096"},
+           {"epochs", "100000", "at most 10000"},
+           {"mini_batch_size", 5000, "at most 1024"},
+           {"validation_mini_batch_size", "5000", "at most 1024"},
+           {"num_training_samples", "1000000000", "at most 100000000"},
+           {"lr_scheduler_step", "10,200000", "at most 10000"},
+           {"warmup_epochs", 20000, "at most 10000"},
+       }) {
+    const std::string e = error_for(name, value);
+    EXPECT_NE(e.find(name), std::string::npos) << e;
+    EXPECT_NE(e.find(limit), std::string::npos) << name << ": " << e;
+  }
+  nlohmann::json ok = {{"num_classes", "3"}, {"num_training_samples", "10"}, {"crop_size", "2048"}, {"base_size", "4096"},
+                       {"epochs", "10000"}, {"mini_batch_size", "1024"}};
+  EXPECT_EQ(parse_hyperparameters(ok).crop_size, 2048);
+  // --help shows the bound next to the range.
+  EXPECT_NE(describe_hyperparameters().find("crop_size = 240: an integer > 16 (at most 2048)"), std::string::npos)
+      << describe_hyperparameters();
 }
 
 }  // namespace
