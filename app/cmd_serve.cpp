@@ -1,6 +1,7 @@
 // segmaker serve: the model behind an HTTP endpoint with SageMaker's hosting contract.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <memory>
 
 #include "commands.h"
@@ -12,6 +13,7 @@ namespace {
 struct ServeFlags {
   serve::EndpointConfig config;
   double max_payload_mb = 6.0;
+  double request_timeout_s = 60.0;
 };
 }  // namespace
 
@@ -43,7 +45,22 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--max-pixels", c.server.max_pixels, "Decoded image size limit, width x height (413 above)")
       ->capture_default_str();
-  sub->add_option("--http-threads", c.server.http_threads, "Connections served at once")->capture_default_str();
+  sub->add_option("--max-output-values", c.server.max_output_values,
+                  "Answer size limit: classes x width x height probabilities (413 above)")
+      ->capture_default_str();
+  sub->add_option("--max-network-pixels", c.predictor.max_network_pixels,
+                  "Network input limit, width x height after scaling (413 above)")
+      ->capture_default_str();
+  sub->add_option("--max-aspect-ratio", c.predictor.max_aspect_ratio, "Long side / short side limit (413 above)")
+      ->capture_default_str();
+  sub->add_option("--http-threads", c.server.http_threads,
+                  "Requests with a body served at once (as many more wait; then 503); /ping has its own threads")
+      ->capture_default_str();
+  sub->add_option("--max-connections", c.server.http.max_connections, "Open connections (more are closed at once)")
+      ->capture_default_str();
+  sub->add_option("--request-timeout-s", f->request_timeout_s, "A whole request must arrive within this (408 after)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
   sub->add_option("--input-size", c.predictor.input_size,
                   "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
@@ -52,6 +69,7 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
             auto config = f->config;
             config.threads = global.threads;
             config.server.max_payload_bytes = static_cast<std::size_t>(f->max_payload_mb * 1024.0 * 1024.0);
+            config.server.http.request_timeout = std::chrono::milliseconds(static_cast<long long>(f->request_timeout_s * 1000));
             if (config.sagemaker && host->count() == 0) config.server.host = "0.0.0.0";
             return serve::run_endpoint(config);
           }};

@@ -4,7 +4,6 @@
 #include <exception>
 
 #include "io/error.h"
-#include "io/threads.h"
 
 namespace segmaker::serve {
 
@@ -14,8 +13,8 @@ std::size_t BatcherStats::largest_batch() const {
   return 0;
 }
 
-Batcher::Batcher(KeyFn key, RunFn run, BatcherOptions options)
-    : key_(std::move(key)), run_(std::move(run)), options_(options) {
+Batcher::Batcher(KeyFn key, RunFn run, BatcherOptions options, std::function<void()> worker_init)
+    : key_(std::move(key)), run_(std::move(run)), options_(options), worker_init_(std::move(worker_init)) {
   if (options_.max_batch < 1) throw UserError("--max-batch must be at least 1");
   if (options_.max_delay_ms < 0) throw UserError("--max-delay-ms must not be negative");
   if (options_.max_queue < 1) throw UserError("--max-queue must be at least 1");
@@ -26,8 +25,8 @@ Batcher::Batcher(KeyFn key, RunFn run, BatcherOptions options)
 
 Batcher::~Batcher() { shutdown(); }
 
-std::future<models::Prediction> Batcher::submit(cv::Mat image, bool probabilities) {
-  Job job{std::move(image), {}, probabilities, std::chrono::steady_clock::now(), {}};
+std::future<models::Prediction> Batcher::submit(cv::Mat image, bool probabilities, AbandonedFn abandoned) {
+  Job job{std::move(image), {}, probabilities, std::chrono::steady_clock::now(), {}, std::move(abandoned)};
   job.key = key_(job.image);
   auto future = job.promise.get_future();
   {
@@ -89,8 +88,28 @@ std::vector<Batcher::Job> Batcher::take_batch(std::chrono::steady_clock::time_po
   return batch;
 }
 
+std::size_t Batcher::drop_abandoned(std::vector<Job>& batch) {
+  std::size_t dropped = 0;
+  for (auto it = batch.begin(); it != batch.end();) {
+    bool gone = false;
+    try {
+      gone = it->abandoned && it->abandoned();
+    } catch (...) {
+      gone = false;  // cannot tell: run it
+    }
+    if (gone) {
+      it->promise.set_exception(std::make_exception_ptr(ClientGone("the client went away before inference")));
+      it = batch.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
 void Batcher::worker_loop() {
-  io::adopt_torch_threads();
+  if (worker_init_) worker_init_();
   while (true) {
     std::vector<Job> batch;
     {
@@ -107,12 +126,18 @@ void Batcher::worker_loop() {
         if (!batch.empty()) break;
         if (wait) cv_.wait_until(lock, deadline);
       }
+    }
+    // Other workers may form the next batch meanwhile.
+    cv_.notify_all();
+    const std::size_t dropped = drop_abandoned(batch);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.dropped += dropped;
+      if (batch.empty()) continue;
       ++stats_.batches;
       stats_.requests += batch.size();
       ++stats_.batch_size_counts[batch.size()];
     }
-    // Other workers may form the next batch meanwhile.
-    cv_.notify_all();
 
     std::vector<cv::Mat> images;
     bool probabilities = false;

@@ -2,8 +2,9 @@
 // Dynamic batching for the server: concurrent requests whose images run at the same network size
 // are gathered into one forward pass, up to max_batch images, waiting at most max_delay_ms after the
 // oldest request of the batch arrived. The queue is bounded: submit() throws QueueFull (the server
-// answers 503) instead of letting it grow without bound. Torch-free: the work is a callback (the
-// Predictor's predict_batch in the server).
+// answers 503) instead of letting it grow without bound. A request whose client has gone away
+// (its `abandoned` callback says so when its batch is formed) is dropped before inference.
+// Torch-free: the work is a callback (the Predictor's predict_batch in the server).
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -24,7 +25,9 @@ namespace segmaker::serve {
 struct BatcherOptions {
   int max_batch = 4;          // images per forward pass
   int max_delay_ms = 5;       // how long the oldest request may wait for company
-  std::size_t max_queue = 32; // requests waiting (not yet running) before QueueFull
+  // Requests waiting (not yet running) before QueueFull. The server keeps it below its request
+  // threads (each waiting request holds one), or the queue could never fill and 503 never fire.
+  std::size_t max_queue = 16;
   int workers = 1;            // batches running at once
 };
 
@@ -34,10 +37,17 @@ class QueueFull : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The request was dropped before inference: its client had gone away.
+class ClientGone : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct BatcherStats {
   std::size_t requests = 0;  // images that went through a forward pass
   std::size_t batches = 0;   // forward passes
   std::size_t rejected = 0;  // QueueFull answers
+  std::size_t dropped = 0;   // abandoned by their clients before their batch ran
   std::vector<std::size_t> batch_size_counts;  // [k] = batches of k images (index 0 unused)
   std::size_t largest_batch() const;
 };
@@ -49,15 +59,21 @@ class Batcher {
   // Runs one batch: one Prediction per image, in order; probabilities when `probabilities`.
   using RunFn = std::function<std::vector<models::Prediction>(const std::vector<cv::Mat>& images, bool probabilities)>;
 
-  Batcher(KeyFn key, RunFn run, BatcherOptions options);
+  // Whether nobody waits for a request's answer any more (checked when its batch is formed).
+  using AbandonedFn = std::function<bool()>;
+
+  // `worker_init` (optional) runs first on each worker thread (the server gives the threads
+  // LibTorch's thread count there).
+  Batcher(KeyFn key, RunFn run, BatcherOptions options, std::function<void()> worker_init = {});
   // Finishes everything queued, then stops the workers.
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  // Queues one image; the future yields its Prediction (or the batch's exception).
-  // Throws QueueFull when max_queue requests are already waiting, std::logic_error after shutdown().
-  std::future<models::Prediction> submit(cv::Mat image, bool probabilities);
+  // Queues one image; the future yields its Prediction (or the batch's exception, or ClientGone
+  // when `abandoned` said so before its batch ran). Throws QueueFull when max_queue requests are
+  // already waiting, std::logic_error after shutdown().
+  std::future<models::Prediction> submit(cv::Mat image, bool probabilities, AbandonedFn abandoned = {});
 
   // Stops accepting, runs what is queued, joins the workers. Idempotent.
   void shutdown();
@@ -72,9 +88,12 @@ class Batcher {
     bool probabilities;
     std::chrono::steady_clock::time_point arrived;
     std::promise<models::Prediction> promise;
+    AbandonedFn abandoned;
   };
 
   void worker_loop();
+  // Answers and removes the jobs whose clients are gone; returns how many.
+  static std::size_t drop_abandoned(std::vector<Job>& batch);
   // Under the lock: the jobs to run next (removed from the queue), or empty when it is better to wait.
   std::vector<Job> take_batch(std::chrono::steady_clock::time_point now, bool& wait_until_deadline,
                               std::chrono::steady_clock::time_point& deadline);
@@ -82,6 +101,7 @@ class Batcher {
   KeyFn key_;
   RunFn run_;
   BatcherOptions options_;
+  std::function<void()> worker_init_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> queue_;

@@ -17,28 +17,61 @@ std::string encode_mask_png(const cv::Mat& mask) {
   return data::encode_png(mask);
 }
 
-std::string encode_probabilities_recordio(const std::vector<float>& probabilities, int num_classes, int height,
-                                          int width) {
+namespace {
+
+void check_probability_shape(const std::vector<float>& probabilities, int num_classes, int height, int width) {
   const std::size_t expected =
       static_cast<std::size_t>(num_classes) * static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
   if (num_classes <= 0 || height <= 0 || width <= 0 || probabilities.size() != expected)
     throw DataError("probabilities: " + std::to_string(probabilities.size()) + " values for shape [1, " +
                     std::to_string(num_classes) + ", " + std::to_string(height) + ", " + std::to_string(width) +
                     "] (expected " + std::to_string(expected) + "); was the prediction made without probabilities?");
-  const std::vector<int> shape{1, num_classes, height, width};
+}
 
+// The record with everything but the values, which the caller adds.
+aialgs::data::Record probability_record(int num_classes, int height, int width) {
+  const std::vector<int> shape{1, num_classes, height, width};
   aialgs::data::Record record;
   auto& features = *record.mutable_features();
   auto* target = features["target"].mutable_float32_tensor();
-  target->mutable_values()->Add(probabilities.begin(), probabilities.end());
   for (int d : shape) target->add_shape(static_cast<std::uint64_t>(d));
   auto* shape_tensor = features["shape"].mutable_int32_tensor();
   for (int d : shape) shape_tensor->add_values(d);
   shape_tensor->add_shape(static_cast<std::uint64_t>(shape.size()));
+  return record;
+}
 
-  std::string payload;
-  if (!record.SerializeToString(&payload)) throw DataError("could not serialise the RecordIO-protobuf answer");
-  return frame_recordio(payload);
+// Serialises `record` straight into one framed RecordIO record.
+std::string frame_record(const aialgs::data::Record& record) {
+  const std::size_t size = record.ByteSizeLong();
+  std::string out;
+  reserve_recordio(out, size);
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  if (!record.SerializeToArray(&out[at], static_cast<int>(size)))
+    throw DataError("could not serialise the RecordIO-protobuf answer");
+  finish_recordio(out, at, size);
+  return out;
+}
+
+}  // namespace
+
+std::string encode_probabilities_recordio(const std::vector<float>& probabilities, int num_classes, int height,
+                                          int width) {
+  check_probability_shape(probabilities, num_classes, height, width);
+  auto record = probability_record(num_classes, height, width);
+  auto* values = (*record.mutable_features())["target"].mutable_float32_tensor()->mutable_values();
+  values->Add(probabilities.begin(), probabilities.end());
+  return frame_record(record);
+}
+
+std::string encode_probabilities_recordio(std::vector<float>&& probabilities, int num_classes, int height, int width) {
+  check_probability_shape(probabilities, num_classes, height, width);
+  auto record = probability_record(num_classes, height, width);
+  auto* values = (*record.mutable_features())["target"].mutable_float32_tensor()->mutable_values();
+  values->Add(probabilities.begin(), probabilities.end());
+  std::vector<float>().swap(probabilities);  // freed before the answer is allocated
+  return frame_record(record);
 }
 
 std::vector<std::int64_t> class_pixel_counts(const cv::Mat& mask, int num_classes) {
@@ -93,9 +126,15 @@ std::string encode_answer(AnswerFormat format, const models::Prediction& predict
       return encode_probabilities_recordio(prediction.probabilities, prediction.num_classes, prediction.height(),
                                            prediction.width());
     case AnswerFormat::Json:
-      return encode_json_answer(prediction, classes).dump();
+      return safe_dump(encode_json_answer(prediction, classes));
   }
   throw DataError("unknown answer format");
+}
+
+std::string encode_answer(AnswerFormat format, models::Prediction&& prediction, const std::vector<std::string>& classes) {
+  if (format != AnswerFormat::RecordIOProtobuf) return encode_answer(format, static_cast<const models::Prediction&>(prediction), classes);
+  return encode_probabilities_recordio(std::move(prediction.probabilities), prediction.num_classes, prediction.height(),
+                                       prediction.width());
 }
 
 std::string base64_encode(const std::string& bytes) {
@@ -107,8 +146,20 @@ std::string base64_encode(const std::string& bytes) {
   return out;
 }
 
+std::string safe_dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string error_body(int status, const std::string& message) {
-  return nlohmann::json{{"error", {{"code", status}, {"message", message}}}}.dump();
+  return safe_dump(nlohmann::json{{"error", {{"code", status}, {"message", message}}}});
+}
+
+std::string quote_client_value(const std::string& value, std::size_t max_bytes) {
+  std::string out = value.substr(0, max_bytes);
+  for (auto& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  if (value.size() > max_bytes) out += "…";
+  return out;
 }
 
 }  // namespace segmaker::serve

@@ -147,7 +147,7 @@ const std::vector<std::string>& supported_request_types() {
 
 bool is_supported_request_type(const std::string& content_type) {
   const std::string mt = media_type(content_type);
-  if (mt.empty()) return true;
+  if (mt.empty() || mt == "application/x-www-form-urlencoded" || mt == "application/octet-stream") return true;
   const auto& types = supported_request_types();
   return std::find(types.begin(), types.end(), mt) != types.end();
 }

@@ -35,7 +35,9 @@ AnswerType answer_type_from_name(const std::string& name);
 
 // Whether a request Content-Type carries an image we decode (by content): image/jpeg (SageMaker's),
 // image/png, application/x-image and the other image/* types we read. Parameters (";charset=...")
-// and case are ignored. An empty Content-Type is accepted (decoded by content).
+// and case are ignored. Types that say nothing about the bytes are decoded by content too: none at
+// all (the AWS CLI's default), application/x-www-form-urlencoded (what `curl --data-binary @cat.jpg`
+// sends) and application/octet-stream.
 bool is_supported_request_type(const std::string& content_type);
 const std::vector<std::string>& supported_request_types();
 

@@ -23,15 +23,27 @@ std::size_t padded(std::size_t n) { return (n + 3) & ~static_cast<std::size_t>(3
 
 }  // namespace
 
-void append_recordio(std::string& out, const std::string& payload) {
-  if (payload.size() > kRecordIOMaxLength)
-    throw DataError("RecordIO: a record of " + std::to_string(payload.size()) + " bytes exceeds the " +
+void reserve_recordio(std::string& out, std::size_t length) {
+  if (length > kRecordIOMaxLength)
+    throw DataError("RecordIO: a record of " + std::to_string(length) + " bytes exceeds the " +
                     std::to_string(kRecordIOMaxLength) + "-byte limit of the 29-bit length field");
-  out.reserve(out.size() + 8 + padded(payload.size()));
-  put_u32_le(out, kRecordIOMagic);
-  put_u32_le(out, static_cast<std::uint32_t>(payload.size()));  // cflag 0: a whole record
+  out.reserve(out.size() + 8 + padded(length));
+  out.append(8, '\0');
+}
+
+void finish_recordio(std::string& out, std::size_t payload_at, std::size_t length) {
+  std::string header;
+  put_u32_le(header, kRecordIOMagic);
+  put_u32_le(header, static_cast<std::uint32_t>(length));  // cflag 0: a whole record
+  out.replace(payload_at - 8, 8, header);
+  out.append(padded(length) - length, '\0');
+}
+
+void append_recordio(std::string& out, const std::string& payload) {
+  reserve_recordio(out, payload.size());
+  const std::size_t at = out.size();
   out += payload;
-  out.append(padded(payload.size()) - payload.size(), '\0');
+  finish_recordio(out, at, payload.size());
 }
 
 std::string frame_recordio(const std::string& payload) {

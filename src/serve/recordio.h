@@ -20,6 +20,13 @@ void append_recordio(std::string& out, const std::string& payload);
 // One framed record.
 std::string frame_recordio(const std::string& payload);
 
+// Framing in place, for a payload serialised straight into `out`: reserve_recordio() makes room
+// for the header, the payload and the padding of a `length`-byte record and appends the header
+// slot; the caller appends the payload at `payload_at` (= out.size() after reserve), then
+// finish_recordio() writes the header and the padding. Throws DataError over the 29-bit limit.
+void reserve_recordio(std::string& out, std::size_t length);
+void finish_recordio(std::string& out, std::size_t payload_at, std::size_t length);
+
 // Splits a RecordIO stream into its record payloads (split records are joined).
 // Throws DataError naming the byte offset on a bad magic, a truncated record or a bad cflag sequence.
 std::vector<std::string> read_recordio(const std::string& bytes);

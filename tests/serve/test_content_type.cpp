@@ -75,7 +75,10 @@ TEST(ContentType, RequestTypes) {
   EXPECT_TRUE(is_supported_request_type(""));
   EXPECT_FALSE(is_supported_request_type("text/plain"));
   EXPECT_FALSE(is_supported_request_type("application/json"));
-  EXPECT_FALSE(is_supported_request_type("application/x-www-form-urlencoded"));
+  // What `curl --data-binary @cat.jpg` sends says nothing about the bytes: decoded by content
+  // (issue 13, defect 4; it used to be refused, and httplib then answered a wrong 413).
+  EXPECT_TRUE(is_supported_request_type("application/x-www-form-urlencoded"));
+  EXPECT_TRUE(is_supported_request_type("application/octet-stream"));
 }
 
 }  // namespace
