@@ -46,7 +46,7 @@ nlohmann::json to_json(const ClassList& c) {
 ClassList read_classes(const std::filesystem::path& file) {
   try {
     return classes_from_json(nlohmann::json::parse(io::read_file(file)));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers like 4e2000000000
     throw UserError(file.string() + " is not valid JSON: " + e.what());
   } catch (const UserError& e) {
     throw UserError(file.string() + ": " + e.what());

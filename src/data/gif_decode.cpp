@@ -37,8 +37,15 @@ struct GifCloser {
 };
 using GifPtr = std::unique_ptr<GifFileType, GifCloser>;
 
+// giflib's message for an error code; GifErrorString() gives NULL for codes it does not know
+// (0 among them), which must never reach std::string (found by fuzz_image_decode).
+std::string gif_error(int code) {
+  const char* text = GifErrorString(code);
+  return text ? text : "unreadable data (giflib error " + std::to_string(code) + ")";
+}
+
 [[noreturn]] void fail(const GifFileType* gif, int error = 0) {
-  throw DataError(std::string("corrupt GIF: ") + GifErrorString(gif ? gif->Error : error));
+  throw DataError("corrupt GIF: " + gif_error(gif ? gif->Error : error));
 }
 
 // The file positioned at the first frame's raster (its descriptor in gif->Image), and the

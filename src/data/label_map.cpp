@@ -54,7 +54,7 @@ LabelMap LabelMap::from_json_text(const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers like 4e2000000000
     throw UserError(std::string("label map is not valid JSON: ") + e.what());
   }
   if (!j.is_object()) throw UserError("label map must be a JSON object with \"scale\" or \"map\"");

@@ -202,3 +202,25 @@ std::vector<ArchiveEntry> read_archive_bytes(const std::string& bytes, const std
 }
 
 }  // namespace segmaker::io
+
+namespace segmaker::io {
+
+std::vector<ZipEntryInfo> list_zip_bytes(const std::string& bytes, const std::string& what) {
+  ReadPtr a(archive_read_new(), archive_read_free);
+  if (!a) throw std::runtime_error("libarchive: out of memory");
+  archive_read_support_format_zip_seekable(a.get());  // the central directory, as zip readers use it
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
+    throw DataError(what + " is not a readable zip file: " + archive_error(a.get()));
+  std::vector<ZipEntryInfo> out;
+  struct archive_entry* entry = nullptr;
+  for (;;) {
+    const int r = archive_read_next_header(a.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) throw DataError(what + " is not a readable zip file: " + archive_error(a.get()));
+    const char* name = archive_entry_pathname(entry);
+    out.push_back({name ? name : "", archive_entry_size_is_set(entry) ? archive_entry_size(entry) : -1});
+  }
+  return out;
+}
+
+}  // namespace segmaker::io

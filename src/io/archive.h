@@ -2,6 +2,7 @@
 // tar.gz archives through libarchive, holding whole files in memory (model artifacts are a few files).
 // Reading is defensive: an archive from elsewhere may be hostile or damaged.
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -41,6 +42,15 @@ struct ArchiveMember {
 // present (the caller decides which are required). Throws DataError naming the archive and entry.
 std::vector<ArchiveEntry> read_archive_members(const std::filesystem::path& path, const std::vector<ArchiveMember>& members,
                                                const ArchiveLimits& limits = {});
+
+// One entry of a zip's central directory: its name and the uncompressed size it declares.
+struct ZipEntryInfo {
+  std::string name;
+  std::int64_t size = -1;  // -1: not declared
+};
+// The entries a zip held in memory declares (PyTorch's weight container), read from its central
+// directory without extracting anything. Throws DataError naming `what` when it is not a zip.
+std::vector<ZipEntryInfo> list_zip_bytes(const std::string& bytes, const std::string& what);
 
 // The same from bytes in memory (`what` names the source in errors).
 std::vector<ArchiveEntry> read_archive_bytes(const std::string& bytes, const std::string& what,

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/archive.h"
 #include "io/durable_file.h"
 #include "io/error.h"
 #include "io/paths.h"
@@ -53,6 +54,22 @@ WeightMetadata metadata_from_json(const nlohmann::json& j) {
   m.class_names = j.value("class_names", std::vector<std::string>{});
   if (j.contains("preprocessing")) m.preprocessing = data::preprocessing_from_json(j.at("preprocessing"));
   return m;
+}
+
+// PyTorch stores the records of its zip uncompressed, and LibTorch allocates a record's declared
+// size before reading it: a record that declares more bytes than the whole file is a lie (a 1.8 KB
+// file declaring 22 GB was found by fuzz_weights_file), refused before LibTorch sees it.
+void check_zip_sizes(const std::string& bytes, const std::string& what, const std::string& expected) {
+  std::vector<io::ZipEntryInfo> entries;
+  try {
+    entries = io::list_zip_bytes(bytes, what);
+  } catch (const DataError& e) {
+    throw UserError(std::string(e.what()) + expected);
+  }
+  for (const auto& e : entries)
+    if (e.size < 0 || static_cast<std::uint64_t>(e.size) > bytes.size())
+      throw UserError(what + " is corrupt: its record '" + e.name + "' declares " + std::to_string(e.size) +
+                      " bytes, more than the file holds" + expected);
 }
 
 // The module's entries in state_dict order (each module: its parameters, then its buffers).
@@ -107,6 +124,7 @@ WeightFile weights_from_bytes(const std::string& bytes, const std::string& what)
   const std::string expected = " (expected a segmaker weight file, as written by `segmaker weights import`)";
   if (bytes.compare(0, kZipMagic.size(), kZipMagic) != 0)
     throw UserError(what + " cannot be read: it does not start like a PyTorch zip file" + expected);
+  check_zip_sizes(bytes, what, expected);
   c10::IValue root;
   try {
     root = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));

@@ -227,7 +227,9 @@ std::string known_names() {
 Hyperparameters parse_hyperparameters(const json& object, bool require_data_fields) {
   if (!object.is_object()) throw UserError("hyperparameters must be a JSON object of name → value, got " + object.dump());
   H h;
-  for (const auto& [name, value] : object.items()) {
+  for (const auto& item : object.items()) {
+    const std::string& name = item.key();  // (a structured binding cannot be captured before C++20)
+    const json& value = item.value();
     if (name.rfind('_', 0) == 0 || name.rfind("sagemaker_", 0) == 0) continue;  // SageMaker's own keys
     auto it = std::find_if(fields().begin(), fields().end(), [&](const Field& f) { return name == f.name; });
     if (it == fields().end())
@@ -256,7 +258,7 @@ Hyperparameters load_hyperparameters(const std::string& path, bool require_data_
   json j;
   try {
     j = json::parse(io::read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 4e2000000000
     throw UserError("'" + path + "' is not valid JSON: " + e.what());
   }
   return parse_hyperparameters(j, require_data_fields);

@@ -16,7 +16,7 @@ namespace {
 json read_json(const fs::path& path) {
   try {
     return json::parse(io::read_file(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 4e2000000000
     throw UserError("'" + path.string() + "' is not valid JSON: " + e.what());
   }
 }

@@ -125,6 +125,9 @@ TEST(LabelMapChecks, DuplicatePixelValuesAndNonDecimalIdsAreRefused) {
     const std::string e = test::message_of<UserError>([&] { LabelMap::from_json_text(text); });
     EXPECT_NE(e.find("decimal integer"), std::string::npos) << text << ": " << e;
   }
+  // Found by fuzz_label_map: a number JSON cannot hold threw nlohmann's out_of_range, not UserError.
+  for (const char* text : {"4e2000000000", R"({"scale": 1e999})", R"({"map": {"1": 4e2000000000}})"})
+    EXPECT_THROW(LabelMap::from_json_text(text), UserError) << text;
   const auto ok = LabelMap::from_json_text(R"({"map": {"0": 5, "1": "0", "2": 2}})");
   EXPECT_EQ(ok.apply(5), 0);
   EXPECT_EQ(ok.apply(0), 1);

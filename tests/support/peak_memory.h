@@ -19,6 +19,14 @@ inline double resident_mib() {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
+// The process's virtual size (what RLIMIT_AS counts).
+inline double virtual_mib() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0;
+  statm >> pages;
+  return static_cast<double>(pages) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
 struct ChildRun {
   bool ok = false;         // `work` returned true
   double peak_growth_mib;  // the child's peak resident size above the parent's at the fork

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <tuple>
 #include <vector>
 
@@ -166,6 +167,10 @@ TEST(HyperparameterLimits, SizesCountsAndEpochsHaveSaneUpperBounds) {
   nlohmann::json ok = {{"num_classes", "3"}, {"num_training_samples", "10"}, {"crop_size", "2048"}, {"base_size", "4096"},
                        {"epochs", "10000"}, {"mini_batch_size", "1024"}};
   EXPECT_EQ(parse_hyperparameters(ok).crop_size, 2048);
+  // Found by fuzzing: a number JSON cannot hold (4e2000000000) escaped as nlohmann's out_of_range.
+  test::TempDir tmp;
+  std::ofstream(tmp / "hp.json") << R"({"num_classes": "3", "num_training_samples": "10", "epochs": 4e2000000000})";
+  EXPECT_THROW(load_hyperparameters((tmp / "hp.json").string()), UserError);
   // --help shows the bound next to the range.
   EXPECT_NE(describe_hyperparameters().find("crop_size = 240: an integer > 16 (at most 2048)"), std::string::npos)
       << describe_hyperparameters();

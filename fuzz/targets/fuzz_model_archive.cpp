@@ -1,0 +1,31 @@
+// Fuzz target: model.tar.gz as `serve`, `predict` and `evaluate` read it (libarchive: gzip + tar,
+// only the known members within their caps, then model.json's spec and the other JSON members).
+// The bytes are given as a file (a memfd, no disk). Invariants: only DataError or UserError
+// escapes; an artifact that reads is consistent (one class name per class, weights present).
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "io/error.h"
+#include "train/artifact.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const int fd = ::memfd_create("model.tar.gz", 0);
+  if (fd < 0) return 0;
+  if (::write(fd, data, size) != static_cast<ssize_t>(size)) {
+    ::close(fd);
+    return 0;
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  try {
+    const auto a = segmaker::train::read_artifact(path);
+    if (static_cast<int>(a.classes.size()) != a.spec.num_classes || a.weights.empty()) __builtin_trap();
+  } catch (const segmaker::DataError&) {
+  } catch (const segmaker::UserError&) {
+  }
+  ::close(fd);
+  return 0;
+}
