@@ -6,7 +6,8 @@
 # peak RSS, and whether the server was alive at the end and drained on SIGTERM.
 #
 # usage: bench/serve_hostile_load.sh [MODEL.tar.gz] [SECONDS=60] [CONCURRENCY=64] [extra serve flags...]
-#   Without a model, one is made: FCN / ResNet-50 with random weights (use_pretrained_model=False),
+#   Without a model, one is made like the demo's (FCN / ResNet-50, output stride 16, crop 160) but with
+#   random weights (use_pretrained_model=False),
 #   trained 1 epoch on 8 pairs of the Oxford-Pet sample (the real artifact path, a few minutes).
 # env: SEGMAKER (default build/segmaker), DATA (default ../shared/data/oxford-pet), THREADS (all cores)
 # Network traffic goes to 127.0.0.1 only.
@@ -38,7 +39,7 @@ if [ -z "$model" ]; then
   cat > "$work/hp.json" <<EOF
 {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "False", "num_classes": "3",
  "num_training_samples": "$n", "epochs": "1", "mini_batch_size": "2", "validation_mini_batch_size": "2",
- "crop_size": "240", "output_stride": "16"}
+ "base_size": "240", "crop_size": "160", "output_stride": "16"}
 EOF
   "$segmaker" --threads "$threads" train --data "$work/data" --hyperparameters "$work/hp.json" --output "$work/model" >/dev/null 2>&1
   model="$work/model/model.tar.gz"

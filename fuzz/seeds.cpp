@@ -12,7 +12,7 @@
 
 #include "data/image_io.h"
 #include "io/archive.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 #include "serve/codecs.h"
 #include "serve/recordio.h"
 
@@ -100,7 +100,7 @@ void json_seeds() {
 }
 
 void archive_seeds() {
-  train::ModelArtifact a;
+  inference::ModelArtifact a;
   a.spec.algorithm = "fcn";
   a.spec.backbone = "resnet-18";
   a.spec.num_classes = 2;
@@ -109,7 +109,7 @@ void archive_seeds() {
   a.metrics = {{"mIOU", 0.5}};
   a.weights = std::string("PK\x03\x04", 4) + std::string(60, 'w');  // the reader checks only the start
   const fs::path tmp = out_dir / "model.tar.gz";
-  train::write_artifact(tmp, a);
+  inference::write_artifact(tmp, a);
   std::ifstream in(tmp, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   put("fuzz_model_archive", "model.tar.gz", bytes);

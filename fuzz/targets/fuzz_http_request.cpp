@@ -32,9 +32,9 @@ serve::ModelBackend stand_in_model() {
     return s;
   };
   b.run = [](const std::vector<cv::Mat>& images, bool probabilities) {
-    std::vector<models::Prediction> out;
+    std::vector<inference::Prediction> out;
     for (const auto& image : images) {
-      models::Prediction p;
+      inference::Prediction p;
       p.num_classes = 3;
       p.mask = cv::Mat(image.size(), CV_8UC1, cv::Scalar(1));
       if (probabilities) p.probabilities.assign(3 * image.total(), 1.0f / 3);

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "io/error.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const int fd = ::memfd_create("model.tar.gz", 0);
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   try {
-    const auto a = segmaker::train::read_artifact(path);
+    const auto a = segmaker::inference::read_artifact(path);
     if (static_cast<int>(a.classes.size()) != a.spec.num_classes || a.weights.empty()) __builtin_trap();
   } catch (const segmaker::DataError&) {
   } catch (const segmaker::UserError&) {

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/predictor.h"
+#include "inference/predictor.h"
 
 namespace segmaker::serve {
 
@@ -28,7 +28,7 @@ struct BatchTransformOptions {
   bool progress = true;
   // Decoded width × height; larger images are skipped (read from their header, never decoded).
   std::int64_t max_pixels = 4096LL * 4096LL;
-  models::PredictorOptions predictor;
+  inference::PredictorOptions predictor;
 };
 
 struct BatchTransformSummary {
@@ -50,6 +50,6 @@ std::vector<std::string> batch_transform_answer_names(const std::vector<std::fil
 // Runs the transform with the predictor loaded from options.model.
 BatchTransformSummary run_batch_transform(const BatchTransformOptions& options);
 // The same with a predictor the caller already has (tests, evaluation).
-BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const models::Predictor& predictor);
+BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const inference::Predictor& predictor);
 
 }  // namespace segmaker::serve

@@ -25,7 +25,7 @@ Batcher::Batcher(KeyFn key, RunFn run, BatcherOptions options, std::function<voi
 
 Batcher::~Batcher() { shutdown(); }
 
-std::future<models::Prediction> Batcher::submit(cv::Mat image, bool probabilities, AbandonedFn abandoned) {
+std::future<inference::Prediction> Batcher::submit(cv::Mat image, bool probabilities, AbandonedFn abandoned) {
   Job job{std::move(image), {}, probabilities, std::chrono::steady_clock::now(), {}, std::move(abandoned)};
   job.key = key_(job.image);
   auto future = job.promise.get_future();

@@ -18,7 +18,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "models/prediction.h"
+#include "inference/prediction.h"
 
 namespace segmaker::serve {
 
@@ -57,7 +57,7 @@ class Batcher {
   // Images that share a key may share a batch (the server uses the network input size).
   using KeyFn = std::function<cv::Size(const cv::Mat& image)>;
   // Runs one batch: one Prediction per image, in order; probabilities when `probabilities`.
-  using RunFn = std::function<std::vector<models::Prediction>(const std::vector<cv::Mat>& images, bool probabilities)>;
+  using RunFn = std::function<std::vector<inference::Prediction>(const std::vector<cv::Mat>& images, bool probabilities)>;
 
   // Whether nobody waits for a request's answer any more (checked when its batch is formed).
   using AbandonedFn = std::function<bool()>;
@@ -73,7 +73,7 @@ class Batcher {
   // Queues one image; the future yields its Prediction (or the batch's exception, or ClientGone
   // when `abandoned` said so before its batch ran). Throws QueueFull when max_queue requests are
   // already waiting, std::logic_error after shutdown().
-  std::future<models::Prediction> submit(cv::Mat image, bool probabilities, AbandonedFn abandoned = {});
+  std::future<inference::Prediction> submit(cv::Mat image, bool probabilities, AbandonedFn abandoned = {});
 
   // Stops accepting, runs what is queued, joins the workers. Idempotent.
   void shutdown();
@@ -87,7 +87,7 @@ class Batcher {
     cv::Size key;
     bool probabilities;
     std::chrono::steady_clock::time_point arrived;
-    std::promise<models::Prediction> promise;
+    std::promise<inference::Prediction> promise;
     AbandonedFn abandoned;
   };
 

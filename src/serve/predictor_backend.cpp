@@ -7,7 +7,7 @@
 
 namespace segmaker::serve {
 
-ModelBackend backend_of(std::shared_ptr<const models::Predictor> predictor) {
+ModelBackend backend_of(std::shared_ptr<const inference::Predictor> predictor) {
   if (!predictor) throw std::logic_error("the model loader returned no predictor");
   ModelBackend b;
   b.classes = predictor->classes();

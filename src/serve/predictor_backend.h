@@ -4,12 +4,12 @@
 // and fuzzed without it.
 #include <memory>
 
-#include "models/predictor.h"
+#include "inference/predictor.h"
 #include "serve/server.h"
 
 namespace segmaker::serve {
 
 // Callbacks that run `predictor` (kept alive by them); inference threads adopt LibTorch's thread count.
-ModelBackend backend_of(std::shared_ptr<const models::Predictor> predictor);
+ModelBackend backend_of(std::shared_ptr<const inference::Predictor> predictor);
 
 }  // namespace segmaker::serve

@@ -218,7 +218,7 @@ void Server::invoke(const httplib::Request& req, httplib::Response& res, const h
                                     " (--max-output-values): send a smaller image");
 
   const auto connection = http_->connection_of(req);
-  std::future<models::Prediction> future;
+  std::future<inference::Prediction> future;
   try {
     future = model->batcher->submit(std::move(image), needs_probabilities(answer->format),
                                     [connection] { return connection && connection->client_gone(); });
@@ -231,7 +231,7 @@ void Server::invoke(const httplib::Request& req, httplib::Response& res, const h
     return send_error(res, 413, e.what());
   }
   try {
-    models::Prediction prediction = future.get();
+    inference::Prediction prediction = future.get();
     res.status = 200;
     res.body = encode_answer(answer->format, std::move(prediction), backend.classes);  // no copy of the answer
     res.set_header("Content-Type", answer->content_type);

@@ -48,7 +48,7 @@ struct Response;
 class ContentReader;
 }  // namespace httplib
 
-namespace segmaker::models {
+namespace segmaker::inference {
 class Predictor;
 }
 
@@ -85,7 +85,7 @@ class Server {
  public:
   // `load` builds the predictor; it runs on a background thread after the port is bound, so that
   // /ping answers 503 (not "connection refused") while a large model loads.
-  using Loader = std::function<std::shared_ptr<const models::Predictor>()>;
+  using Loader = std::function<std::shared_ptr<const inference::Predictor>()>;
   using BackendLoader = std::function<ModelBackend()>;
 
   Server(ServerOptions options, Loader load);  // defined in predictor_backend.cpp

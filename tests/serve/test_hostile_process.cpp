@@ -14,7 +14,7 @@
 #include "data/image_io.h"
 #include "io/free_port.h"
 #include "io/paths.h"
-#include "serve/tiny_model.h"
+#include "support/tiny_model.h"
 #include "support/hostile_images.h"
 #include "support/process.h"
 #include "support/raw_http.h"
@@ -42,7 +42,7 @@ bool running(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == 0; }
 
 TEST(HostileEndpointProcess, EveryRowIsAnsweredAndTheProcessLivesWithBoundedMemory) {
   test::TempDir tmp;
-  train::write_artifact(tmp / "model.tar.gz", test::tiny_artifact(3, 64));
+  inference::write_artifact(tmp / "model.tar.gz", test::tiny_artifact(3, 64));
   const int port = io::free_port();
   const pid_t pid = test::spawn_cli({"--threads", "2", "serve", "--model", (tmp / "model.tar.gz").string(), "--port",
                                      std::to_string(port), "--request-timeout-s", "5"},
@@ -118,7 +118,7 @@ namespace {
 // pixel limit. Now the image is skipped (reported) from its header; the others are answered.
 TEST(HostileBatchTransform, ImagesOverThePixelLimitAreSkippedFromTheirHeader) {
   test::TempDir tmp;
-  train::write_artifact_dir(tmp / "model", test::tiny_artifact(3, 64));
+  inference::write_artifact_dir(tmp / "model", test::tiny_artifact(3, 64));
   fs::create_directories(tmp / "in");
   io::write_file_atomic(tmp / "in" / "bomb.gif", test::gif_with_screen(8000, 8000));
   io::write_file_atomic(tmp / "in" / "fine.png", data::encode_png(cv::Mat(30, 40, CV_8UC3, cv::Scalar(1, 2, 3))));

@@ -52,16 +52,16 @@ void expect_alive(int port) {
 
 class HostileRequests : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { predictor_ = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64)); }
+  static void SetUpTestSuite() { predictor_ = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64)); }
   static void TearDownTestSuite() { predictor_.reset(); }
   static ServerOptions options() {
     ServerOptions o;
     o.batching.max_delay_ms = 1;
     return o;
   }
-  static std::shared_ptr<const models::Predictor> predictor_;
+  static std::shared_ptr<const inference::Predictor> predictor_;
 };
-std::shared_ptr<const models::Predictor> HostileRequests::predictor_;
+std::shared_ptr<const inference::Predictor> HostileRequests::predictor_;
 
 // Row: `curl http://127.0.0.1:PORT/%FF` aborted the server (dump() of the decoded path threw).
 TEST_F(HostileRequests, InvalidUtf8InThePathIsAJson404) {
@@ -205,9 +205,9 @@ TEST_F(HostileRequests, TheAnswerSizeIsBoundedBeforeInference) {
 // Row: 8 slow clients (a header line every 2 s) with 4 HTTP threads, and 4 slow inferences, kept
 // /ping unanswered for 8 s and 111 s. Now /ping has its own threads and heads are read without one.
 TEST_F(HostileRequests, PingAnswersWhileSlowClientsAndInferenceHoldTheRequestThreads) {
-  models::PredictorOptions native;
+  inference::PredictorOptions native;
   native.input_size = -1;  // slow: the network runs at the image's size
-  auto slow = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64), native);
+  auto slow = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64), native);
   ServerOptions o = options();
   o.http_threads = 2;
   o.batching.max_queue = 1;
@@ -266,9 +266,9 @@ TEST_F(HostileRequests, ASlowHeadIsAnswered408) {
 
 // Row: clients that abandon their requests still had them run through inference.
 TEST_F(HostileRequests, AbandonedRequestsAreDroppedBeforeInference) {
-  models::PredictorOptions native;
+  inference::PredictorOptions native;
   native.input_size = -1;
-  auto slow = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64), native);
+  auto slow = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64), native);
   ServerOptions o = options();
   o.batching.max_batch = 1;
   o.batching.max_queue = 16;
