@@ -56,6 +56,9 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--http-threads", c.server.http_threads,
                   "Requests with a body served at once (as many more wait; then 503); /ping has its own threads")
       ->capture_default_str();
+  sub->add_option("--inference-nice", c.server.inference_nice,
+                  "How much lower the inference threads' CPU priority is (keeps /ping answering when inference saturates the cores)")
+      ->capture_default_str();
   sub->add_option("--max-connections", c.server.http.max_connections, "Open connections (more are closed at once)")
       ->capture_default_str();
   sub->add_option("--request-timeout-s", f->request_timeout_s, "A whole request must arrive within this (408 after)")

@@ -127,6 +127,16 @@ std::string Connection::method() const {
   return buffer_.substr(pos_, i - pos_);
 }
 
+bool Connection::is_health_check() const {
+  const std::string m = method();
+  if (m != "GET" && m != "HEAD") return false;
+  const std::size_t at = pos_ + m.size() + 1;
+  const char target[] = "/ping";
+  if (buffer_.size() < at + 6 || buffer_.compare(at, 5, target) != 0) return false;
+  const char next = buffer_[at + 5];
+  return next == ' ' || next == '?';
+}
+
 void Connection::next_request() {
   buffer_.erase(0, pos_);
   pos_ = 0;

@@ -74,6 +74,8 @@ class Connection {
   bool has_buffered_bytes() const { return pos_ < buffer_.size(); }
   // The request method of the buffered head ("POST"), "" when there is no request line yet.
   std::string method() const;
+  // Whether the buffered head is SageMaker's health check (GET or HEAD /ping).
+  bool is_health_check() const;
 
   // Deadlines of the current phase (the poller's head deadline, the request's deadline).
   Clock::time_point deadline;

@@ -132,6 +132,7 @@ HttpFront::HttpFront(HttpLimits limits, int request_threads, std::size_t max_bod
   auto serve = [this](std::unique_ptr<Connection> c) { serve_and_continue(std::move(c)); };
   request_lane_ = std::make_unique<Lane>(request_threads, static_cast<std::size_t>(request_threads), serve);
   fast_lane_ = std::make_unique<Lane>(limits_.fast_threads, static_cast<std::size_t>(limits_.max_connections), serve);
+  health_lane_ = std::make_unique<Lane>(1, static_cast<std::size_t>(limits_.max_connections), serve);
   new_task_queue = [this] { return new InlineQueue(*this); };
   poller_ = std::thread([this] { poll_loop(); });
 }
@@ -151,6 +152,11 @@ std::shared_ptr<ConnectionState> HttpFront::connection_of(const httplib::Request
 HttpFrontStats HttpFront::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;
+}
+
+void HttpFront::widen_backlog(int backlog) {
+  const socket_t sock = svr_sock_;
+  if (sock != INVALID_SOCKET) ::listen(sock, backlog);  // Linux updates the backlog of a listening socket
 }
 
 void HttpFront::wake() {
@@ -220,6 +226,7 @@ void HttpFront::wait_for_head(std::unique_ptr<Connection> c) {
 void HttpFront::dispatch(std::unique_ptr<Connection> c) {
   const auto& state = *c->state();
   const bool refused_from_head = state.head_too_large || state.timed_out;
+  if (!refused_from_head && c->is_health_check() && health_lane_->push(c)) return;
   if (!refused_from_head && is_body_method(c->method())) {
     if (request_lane_->push(c)) return;
     c->state()->overloaded = true;
@@ -373,6 +380,7 @@ void HttpFront::drain() {
   // Whole requests already queued are answered (with Connection: close), then the lanes end.
   request_lane_->stop();
   fast_lane_->stop();
+  health_lane_->stop();
 }
 
 }  // namespace segmaker::serve

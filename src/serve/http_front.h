@@ -5,8 +5,10 @@
 // one of two lanes of threads:
 //   - the request lane (POST, PUT, PATCH, DELETE: routes that read a body and may run inference),
 //     `request_threads` threads, at most as many connections waiting;
-//   - the fast lane (everything else: /ping, /execution-parameters, the demo page), fast_threads
-//     threads, so that the health check never waits behind inference or slow uploads.
+//   - the health lane (GET or HEAD /ping): one thread of its own, so that the health check waits
+//     neither behind inference nor behind a flood of other cheap requests;
+//   - the fast lane (everything else: /execution-parameters, the demo page, answers decided from the
+//     head), fast_threads threads.
 // Requests that find the request lane full go to the fast lane marked `overloaded` (answered 503
 // from their head). Idle keep-alive connections hold no thread. Over max_connections a new
 // connection is closed right away. stop() (httplib's) answers what is in flight, then returns.
@@ -55,6 +57,11 @@ class HttpFront : public httplib::Server {
 
   HttpFrontStats stats() const;
 
+  // Raises the listening socket's backlog (httplib listens with 5: under a burst of new connections
+  // the kernel drops SYNs and a client such as the health check waits a 1 s retransmission).
+  // Call after bind.
+  void widen_backlog(int backlog);
+
  private:
   class Lane;
   class InlineQueue;
@@ -77,6 +84,7 @@ class HttpFront : public httplib::Server {
   std::size_t max_body_wire_bytes_;
   std::unique_ptr<Lane> request_lane_;
   std::unique_ptr<Lane> fast_lane_;
+  std::unique_ptr<Lane> health_lane_;
 
   std::atomic<int> live_{0};
   std::atomic<bool> stopping_{false};

@@ -2,12 +2,16 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 #include "data/image_header.h"
 #include "data/image_io.h"
@@ -71,6 +75,16 @@ std::string lower_trimmed(std::string s) {
   s.erase(std::find_if(s.rbegin(), s.rend(), [](unsigned char c) { return !std::isspace(c); }).base(), s.end());
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
+}
+
+// Lowers the calling thread's CPU priority by `nice` (threads it starts later, such as the OpenMP
+// team LibTorch creates on it, inherit it).
+void lower_this_thread_priority(int nice) {
+  if (nice <= 0) return;
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) ::setpriority(PRIO_PROCESS, tid, std::min(19, current + nice));
 }
 
 std::string list_of(const std::vector<std::string>& items) {
@@ -359,8 +373,12 @@ void Server::load_model() {
     auto model = std::make_shared<Model>();
     model->backend = std::move(backend);
     const auto network_size = model->backend.network_size;
+    auto worker_init = [nice = options_.inference_nice, init = model->backend.worker_init] {
+      lower_this_thread_priority(nice);
+      if (init) init();
+    };
     model->batcher = std::make_unique<Batcher>([network_size](const cv::Mat& image) { return network_size(image.size()); },
-                                               model->backend.run, options_.batching, model->backend.worker_init);
+                                               model->backend.run, options_.batching, worker_init);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       model_ = model;
@@ -390,6 +408,7 @@ int Server::start() {
                       " (in use? set --port or SAGEMAKER_BIND_TO_PORT)");
     port_ = options_.port;
   }
+  http_->widen_backlog(std::max(128, 2 * options_.http.max_connections));
   listen_thread_ = std::thread([this] {
     http_->listen_after_bind();
     listen_done_ = true;

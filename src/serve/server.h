@@ -65,6 +65,9 @@ struct ServerOptions {
   // every answer): 64 Mi values = 256 MiB of float32.
   std::int64_t max_output_values = 64LL * 1024 * 1024;
   int http_threads = 32;  // requests (with a body) served at once; more wait, then get 503
+  // Inference threads run this much nicer (lower CPU priority) than the HTTP threads, so that when
+  // inference saturates the cores, /ping and request parsing still get them at once. 0 = same.
+  int inference_nice = 10;
   HttpLimits http;
   BatcherOptions batching;
 };
