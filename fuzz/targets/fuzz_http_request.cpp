@@ -28,7 +28,7 @@ serve::ModelBackend stand_in_model() {
   b.classes = {"background", "pet", "boundary"};
   b.device = "none";
   b.network_size = [](cv::Size s) {
-    if (static_cast<long long>(s.width) * s.height > 512 * 512) throw data::ImageTooLarge("network input over the limit");
+    if (static_cast<long long>(s.width) * s.height > 256 * 256) throw data::ImageTooLarge("network input over the limit");
     return s;
   };
   b.run = [](const std::vector<cv::Mat>& images, bool probabilities) {
@@ -49,8 +49,8 @@ serve::Server& server() {
   static serve::Server* s = [] {
     serve::ServerOptions o;
     o.max_payload_bytes = 256 * 1024;
-    o.max_pixels = 1024 * 1024;
-    o.max_output_values = 3 * 512 * 512;
+    o.max_pixels = 512 * 512;
+    o.max_output_values = 3 * 256 * 256;
     o.http_threads = 2;
     o.batching.max_queue = 1;
     o.batching.max_delay_ms = 0;

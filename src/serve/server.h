@@ -18,11 +18,11 @@
 // the image's pixels from its header; the network input and the answer (classes × height × width)
 // before inference. A request whose client is gone is dropped before inference.
 //
-// Memory of one request at its peak is bounded by (bytes):
-//   max_payload_bytes (body) + 3·max_pixels (decoded RGB) + the model's forward pass at
-//   max_network_pixels + 3·4·max_output_values (probabilities, their record and the answer)
-// and the server's by that times (workers × max_batch) for requests being inferred plus
-// (http_threads) × (max_payload_bytes + 3·max_pixels) for requests waiting (see BENCHMARKS.md).
+// Memory of one request above the idle server is bounded by (bytes; BENCHMARKS.md "Hostile load"):
+//   max(P + 9·M, 11·M + A·N + 12·V)   P = max_payload_bytes, M = max_pixels,
+//   N = max_network_pixels, V = max_output_values, A = the model's forward bytes per network pixel
+// (decoding: body + decoder buffers; inference: the image and argmax indices, the forward pass, the
+// upsampled logits, softmax and probabilities, then the RecordIO record and the answer).
 // Torch-free: inference goes through the ModelBackend's callbacks (the Predictor in production).
 #include <atomic>
 #include <chrono>
