@@ -29,8 +29,8 @@ void write_history(const fs::path& dir, const json& history) {
 }
 
 void write_curves(const fs::path& png, const json& history) {
-  io::ChartPanel loss{"loss", "epoch", {}, {{"train", {}}, {"validation", {}}}};
-  io::ChartPanel quality{"validation", "epoch", {}, {{"mIOU", {}}, {"pixel_accuracy", {}}}};
+  io::ChartPanel loss{"loss", "epoch", {}, {{"train", {}}, {"validation", {}}}, "cross-entropy per pixel", true};
+  io::ChartPanel quality{"validation", "epoch", {}, {{"mIOU", {}}, {"pixel_accuracy", {}}}, "score (0 to 1)", true};
   for (const auto& r : history) {
     const double e = r.at("epoch").get<double>();
     loss.x.push_back(e);
