@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <exception>
 #include <vector>
 
@@ -9,6 +10,9 @@
 
 int main(int argc, char** argv) {
   using namespace segmaker::app;
+  // A peer that closes its socket (a rank of a distributed job, an HTTP client, S3) must surface as an
+  // error from send()/write(), never end the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"segmaker: semantic segmentation (FCN / PSPNet / DeepLabV3) with SageMaker's workflow, self-hosted"};
   app.set_version_flag("--version", std::string("segmaker ") + SEGMAKER_VERSION);
   app.require_subcommand(1);
