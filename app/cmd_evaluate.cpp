@@ -2,9 +2,12 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
+#include "storage/stage.h"
 #include "train/evaluate.h"
 
 namespace segmaker::app {
@@ -13,22 +16,35 @@ Command add_evaluate_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("evaluate", "Compute mIOU, pixel accuracy and per-class IoU of a model on a data channel");
   auto o = std::make_shared<train::EvaluateOptions>();
   auto no_progress = std::make_shared<bool>(false);
-  sub->add_option("--model", o->model, "model.tar.gz or an unpacked model folder")->required();
-  sub->add_option("--data", o->data_dir, "Prepared data folder")->required();
+  auto paths = std::make_shared<std::array<std::string, 3>>();  // model, data, output
+  sub->add_option("--model", (*paths)[0], "model.tar.gz or an unpacked model folder, local or s3://")->required();
+  sub->add_option("--data", (*paths)[1], "Prepared data folder or s3:// prefix (only the channel is downloaded)")
+      ->required();
   sub->add_option("--channel", o->channel, "Channel to evaluate")->capture_default_str();
-  sub->add_option("--output", o->output, "Write the metrics (with the confusion matrix) to this JSON file");
+  sub->add_option("--output", (*paths)[2], "Write the metrics (with the confusion matrix) to this JSON file (local or s3://)");
   sub->add_option("--device", o->device, "cpu or cuda[:N]")->capture_default_str();
   sub->add_option("--batch-size", o->batch_size, "Images per batch (default: the model's validation_mini_batch_size)");
   sub->add_flag("--full-size", o->full_size,
                 "Evaluate every image whole at its own size (default: training's validation crop, so figures match)");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
-  return {sub, [o, no_progress, &global] {
+  return {sub, [o, no_progress, paths, &global] {
+            using storage::StagedInput;
+            const auto config = storage_config(global);
+            std::optional<storage::StagedOutput> output;
+            if (!(*paths)[2].empty()) output.emplace((*paths)[2], StagedInput::Kind::File, config);
+            StagedInput model((*paths)[0], StagedInput::Kind::Any, config);
+            StagedInput data((*paths)[1], StagedInput::Kind::Folder, config,
+                             {o->channel + "/", o->channel + "_annotation/", "label_map/", "classes.json"});
+            o->model = model.path();
+            o->data_dir = data.path();
+            if (output) o->output = output->path();
             o->threads = global.threads;
             o->progress = !*no_progress;
             auto j = train::evaluate_model(*o);
+            if (output) output->commit();
             spdlog::info("evaluate: mIOU {:.4f}, pixel accuracy {:.4f} on {} images{}", j["mIOU"].get<double>(),
                          j["pixel_accuracy"].get<double>(), j["images"].get<std::size_t>(),
-                         o->output.empty() ? "" : " (written to " + o->output.string() + ")");
+                         (*paths)[2].empty() ? "" : " (written to " + (*paths)[2] + ")");
             return 0;
           }};
 }

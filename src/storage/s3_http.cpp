@@ -252,7 +252,8 @@ S3Response S3Http::perform(const S3Request& request) {
 
   if (code != CURLE_OK) {
     const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-    throw S3Error(request.operation + " s3://" + request.bucket + "/" + request.key + ": cannot reach S3 at " +
+    throw S3Error(request.operation + " s3://" + request.bucket + "/" + (request.about.empty() ? request.key : request.about) +
+                      ": cannot reach S3 at " +
                       endpoint() + " (" + detail + "). Is the server running? Check --s3-endpoint / "
                       "AWS_ENDPOINT_URL and the network",
                   0, curl_easy_strerror(code), transient_curl_error(code));
@@ -264,7 +265,8 @@ S3Response S3Http::perform(const S3Request& request) {
                     : response.status == 403 ? "Forbidden"
                                              : "HTTP" + std::to_string(response.status);
     }
-    throw S3Error(describe_s3_error(request.operation, request.bucket, request.key, response.status, answer.code,
+    throw S3Error(describe_s3_error(request.operation, request.bucket, request.about.empty() ? request.key : request.about,
+                                    response.status, answer.code,
                                     answer.message, config_.endpoint),
                   response.status, answer.code, is_transient_answer(response.status, answer.code));
   }

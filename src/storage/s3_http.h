@@ -32,6 +32,7 @@ struct S3Request {
   std::string method;     // GET, HEAD, PUT, POST, DELETE
   std::string bucket;
   std::string key;        // raw key, "" for bucket-level requests
+  std::string about;      // the key or prefix messages name when it is not `key` (a listing's prefix)
   std::vector<std::pair<std::string, std::string>> query;  // raw names and values (encoded here)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string_view body;  // PUT/POST body; hashed into x-amz-content-sha256

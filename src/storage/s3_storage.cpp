@@ -129,6 +129,7 @@ std::vector<ObjectInfo> S3Storage::list(const Location& prefix) {
   std::string token;
   do {
     S3Request request{"ListObjectsV2", "GET", prefix.bucket, "", {{"list-type", "2"}, {"prefix", prefix.key}}};
+    request.about = prefix.key;
     if (!token.empty()) request.query.emplace_back("continuation-token", token);
     auto page = xml::parse_list_objects_v2(http_.call(request).body);
     for (auto& o : page.objects) objects.push_back(std::move(o));
@@ -181,6 +182,7 @@ void S3Storage::remove_prefix(const Location& prefix) {
     const std::string body = xml::delete_objects_body(batch);
     S3Request request{"DeleteObjects", "POST", prefix.bucket, "", {{"delete", ""}},
                       {{"Content-Type", "application/xml"}, {"Content-MD5", content_md5(body)}}};
+    request.about = prefix.key;
     request.body = body;
     const auto errors = xml::parse_delete_errors(http_.call(request).body);
     if (!errors.empty())

@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include <spdlog/spdlog.h>
+
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -17,6 +19,11 @@ std::string file_name_of(const Location& location) {
   const auto slash = key.rfind('/');
   const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
   return name.empty() ? "object" : name;
+}
+
+Location folder_of(Location location) {
+  if (location.is_s3() && !location.key.empty() && location.key.back() != '/') location.key += '/';
+  return location;
 }
 
 void remove_quietly(const fs::path& path) {
@@ -34,7 +41,8 @@ fs::path make_staging_dir(const std::string& purpose) {
   return dir;
 }
 
-StagedInput::StagedInput(const std::string& uri, Kind kind, const StorageConfig& config) {
+StagedInput::StagedInput(const std::string& uri, Kind kind, const StorageConfig& config,
+                         const std::vector<std::string>& only) {
   const Location location = parse_location(uri);
   if (!location.is_s3()) {
     path_ = location.local;
@@ -55,7 +63,13 @@ StagedInput::StagedInput(const std::string& uri, Kind kind, const StorageConfig&
     } else {
       path_ = staging_ / "data";
       fs::create_directories(path_);
-      if (download_prefix(uri, path_, config).objects == 0)
+      auto include = [&](const std::string& relative) {
+        if (only.empty()) return true;
+        for (const auto& name : only)
+          if (name.back() == '/' ? relative.rfind(name, 0) == 0 : relative == name) return true;
+        return false;
+      };
+      if (download_prefix(uri, path_, config, include).objects == 0)
         throw UserError("there are no objects under " + location.uri() + " (check the bucket and prefix: aws s3 ls " +
                         location.uri() + ")");
     }
@@ -80,7 +94,14 @@ StagedOutput::StagedOutput(const std::string& uri, StagedInput::Kind kind, const
 
 StagedOutput::~StagedOutput() { remove_quietly(staging_); }
 
-TransferSummary StagedOutput::commit() {
+bool StagedOutput::destination_empty() const {
+  if (!location_.is_s3()) return kind_ == StagedInput::Kind::File ? !fs::exists(path_) : io::is_empty_dir(path_);
+  auto storage = open_storage(location_, config_);
+  if (kind_ == StagedInput::Kind::File) return !storage->stat(location_).has_value();
+  return storage->list(folder_of(location_)).empty();
+}
+
+TransferSummary StagedOutput::commit(const std::vector<std::string>& replace) {
   if (!remote()) return {};
   if (kind_ == StagedInput::Kind::File) {
     upload_file(path_, location_.uri(), config_);
@@ -89,7 +110,24 @@ TransferSummary StagedOutput::commit() {
     summary.bytes = fs::file_size(path_);
     return summary;
   }
-  return upload_folder(path_, location_.uri(), config_);
+  const auto summary = upload_folder(path_, location_.uri(), config_);
+  if (!replace.empty()) prune(replace);
+  return summary;
+}
+
+void StagedOutput::prune(const std::vector<std::string>& names) {
+  const Location folder = folder_of(location_);
+  auto storage = open_storage(folder, config_);
+  std::vector<std::string> stale;
+  for (const auto& o : storage->list(folder)) {
+    const std::string relative = o.key.substr(folder.key.size());
+    bool owned = false;
+    for (const auto& name : names)
+      owned = owned || relative == name || relative.rfind(name + "/", 0) == 0;
+    if (owned && !fs::exists(path_ / relative)) stale.push_back(relative);
+  }
+  for (const auto& relative : stale) storage->remove_prefix(folder.child(relative));
+  if (!stale.empty()) spdlog::info("removed {} stale objects below {}", stale.size(), folder.uri());
 }
 
 }  // namespace segmaker::storage

@@ -9,6 +9,7 @@
 //   out.commit();                      // nothing reaches the bucket unless the step finished
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "storage/storage.h"
 #include "storage/transfer.h"
@@ -24,7 +25,9 @@ class StagedInput {
   // folder (predict --input takes either).
   enum class Kind { Folder, File, Any };
   // Downloads (through the download cache) when `uri` is remote; UserError when nothing is there.
-  StagedInput(const std::string& uri, Kind kind, const StorageConfig& config);
+  // `only` (Folder): download just these names below the prefix ("validation/" a folder, "classes.json"
+  // a file); empty = everything.
+  StagedInput(const std::string& uri, Kind kind, const StorageConfig& config, const std::vector<std::string>& only = {});
   ~StagedInput();
   StagedInput(const StagedInput&) = delete;
   StagedInput& operator=(const StagedInput&) = delete;
@@ -50,10 +53,16 @@ class StagedOutput {
   const fs::path& path() const { return path_; }  // where the step writes
   bool remote() const { return !staging_.empty(); }
   const Location& location() const { return location_; }
-  // Uploads what was written (remote only; a no-op for local paths).
-  TransferSummary commit();
+  // True when nothing is at the destination yet (no object below the prefix / no such object).
+  bool destination_empty() const;
+  // Uploads what was written (remote only; a no-op for local paths). `replace`: names below the prefix
+  // (folders or files) that this output owns: objects under them that were not part of this upload
+  // are deleted afterwards, so that a re-run leaves no stale files (prepare --force).
+  TransferSummary commit(const std::vector<std::string>& replace = {});
 
  private:
+  void prune(const std::vector<std::string>& names);
+
   Location location_;
   StorageConfig config_;
   StagedInput::Kind kind_;

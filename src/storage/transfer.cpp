@@ -99,11 +99,17 @@ StorageConfig without_byte_callback(StorageConfig config) {
 }  // namespace
 
 TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir, const StorageConfig& config) {
+  return download_prefix(prefix_uri, local_dir, config, [](const std::string&) { return true; });
+}
+
+TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir, const StorageConfig& config,
+                                const std::function<bool(const std::string&)>& include) {
   const auto start = std::chrono::steady_clock::now();
   Location prefix = parse_location(prefix_uri);
   if (!prefix.is_s3()) {
-    LocalStorage local;
-    const auto files = local.list(prefix);
+    std::vector<ObjectInfo> files;
+    for (auto& f : LocalStorage().list(prefix))
+      if (include(f.key)) files.push_back(std::move(f));
     std::uint64_t bytes = 0;
     for (const auto& f : files) bytes += f.size;
     Tally tally("copy " + prefix.uri(), files.size(), bytes, config);
@@ -118,7 +124,8 @@ TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& l
   S3Storage s3(without_byte_callback(config));
   std::vector<ObjectInfo> objects;
   for (auto& o : s3.list(prefix))
-    if (o.key.back() != '/') objects.push_back(std::move(o));  // skip "folder" marker objects
+    if (o.key.back() != '/' && include(o.key.substr(prefix.key.size())))  // skip "folder" marker objects
+      objects.push_back(std::move(o));
   std::uint64_t bytes = 0;
   for (const auto& o : objects) bytes += o.size;
   std::optional<DownloadCache> cache;
