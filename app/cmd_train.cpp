@@ -4,15 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "stop_signal.h"
 #include "io/error.h"
 #include "io/paths.h"
+#include "storage/stage.h"
 #include "train/communicator.h"
 #include "train/distributed_config.h"
 #include "train/hyperparameters.h"
+#include "train/job_storage.h"
 #include "train/sagemaker_env.h"
 #include "train/trainer.h"
 
@@ -94,20 +97,30 @@ int run_train(const TrainFlags& f, const GlobalOptions& global) {
   }
   if (f.data.empty() || f.hyperparameters.empty() || f.output.empty())
     throw UserError("train needs --data, --hyperparameters and --output (or --sagemaker)");
+  // Any path may be an s3:// URI: the data is downloaded first, checkpoints live in the bucket, the
+  // artifact is uploaded at the end (train/job_storage.h).
+  const auto config = storage_config(global);
   nlohmann::json hp;
   try {
-    hp = nlohmann::json::parse(io::read_file(f.hyperparameters));
+    hp = nlohmann::json::parse(io::read_file(
+        storage::StagedInput(f.hyperparameters, storage::StagedInput::Kind::File, config).path()));
   } catch (const nlohmann::json::parse_error& e) {
     throw UserError("'" + f.hyperparameters + "' is not valid JSON: " + e.what());
   }
   o.hyperparameters = train::parse_hyperparameters(with_overrides(hp, f.overrides));
-  o.data_dir = f.data;
-  o.model_dir = f.output;
-  o.checkpoint_dir = f.checkpoint_dir;
+  train::JobStorage job(f.data, f.output, f.checkpoint_dir, config);
+  std::optional<storage::StagedInput> previous_model;
+  if (!f.model.empty()) previous_model.emplace(f.model, storage::StagedInput::Kind::Any, config);
+  o.data_dir = job.data_dir();
+  o.model_dir = job.model_dir();
+  o.checkpoint_dir = job.checkpoint_dir();
   o.resume = f.resume;
-  o.previous_model = f.model;
+  if (previous_model) o.previous_model = previous_model->path();
+  o.on_epoch = [&job](const nlohmann::json&) { job.save_checkpoints(); };
   if (f.distributed) join(o, train::distributed_config_from_env(train::process_environment()), f);
+  job.set_uploads(!o.communicator || o.communicator->rank() == 0);
   run_job(o, "run the same command with --resume to continue");
+  job.finish();
   return 0;
 }
 
@@ -116,10 +129,15 @@ int run_train(const TrainFlags& f, const GlobalOptions& global) {
 Command add_train_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("train", "Train FCN / PSPNet / DeepLabV3 with SageMaker's hyperparameters");
   auto f = std::make_shared<TrainFlags>();
-  sub->add_option("--data", f->data, "Prepared data folder (train/, validation/, *_annotation/, optional label_map/)");
-  sub->add_option("--hyperparameters", f->hyperparameters, "hyperparameters.json (SageMaker's names; strings or JSON values)");
-  sub->add_option("--output", f->output, "Folder for model.tar.gz, metrics.jsonl, curves.png, checkpoints/");
-  sub->add_option("--checkpoint-dir", f->checkpoint_dir, "Checkpoint folder (default: <output>/checkpoints)");
+  sub->add_option("--data", f->data,
+                  "Prepared data folder or s3:// prefix (train/, validation/, *_annotation/, optional label_map/); "
+                  "s3:// channels are downloaded first (File mode, through the download cache)");
+  sub->add_option("--hyperparameters", f->hyperparameters,
+                  "hyperparameters.json (SageMaker's names; strings or JSON values), local or s3://");
+  sub->add_option("--output", f->output,
+                  "Folder or s3:// prefix for model.tar.gz, metrics.jsonl, curves.png, checkpoints/ (uploaded at the end)");
+  sub->add_option("--checkpoint-dir", f->checkpoint_dir,
+                  "Checkpoint folder or s3:// prefix, uploaded after every epoch (default: <output>/checkpoints)");
   sub->add_flag("--resume", f->resume, "Continue the job from its last checkpoint");
   sub->add_option("--device", f->device, "cpu or cuda[:N]")->capture_default_str();
   sub->add_option("--model", f->model, "Previous model.tar.gz to continue training from (incremental training)");

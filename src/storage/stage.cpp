@@ -49,10 +49,12 @@ StagedInput::StagedInput(const std::string& uri, Kind kind, const StorageConfig&
     is_file_ = fs::is_regular_file(path_);
     return;
   }
+  bool either = false;  // Any, and no such object: a folder, or nothing at all
   if (kind == Kind::Any) {
     const bool object = !location.key.empty() && location.key.back() != '/' &&
                         open_storage(location, config)->stat(location).has_value();
     kind = object ? Kind::File : Kind::Folder;
+    either = !object;
   }
   staging_ = make_staging_dir("input");
   try {
@@ -70,8 +72,10 @@ StagedInput::StagedInput(const std::string& uri, Kind kind, const StorageConfig&
         return false;
       };
       if (download_prefix(uri, path_, config, include).objects == 0)
-        throw UserError("there are no objects under " + location.uri() + " (check the bucket and prefix: aws s3 ls " +
-                        location.uri() + ")");
+        throw UserError(either ? "nothing at " + location.uri() + ": no such object and no objects below it (check "
+                                 "the bucket and key: aws s3 ls " + location.uri() + ")"
+                               : "there are no objects under " + location.uri() +
+                                     " (check the bucket and prefix: aws s3 ls " + location.uri() + ")");
     }
   } catch (...) {
     remove_quietly(staging_);
