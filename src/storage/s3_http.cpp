@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <exception>
 
 #include "io/sha256.h"
@@ -210,6 +211,8 @@ S3Response S3Http::perform(const S3Request& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  if (const char* bundle = std::getenv("AWS_CA_BUNDLE"); bundle && *bundle)  // else the system CA store
+    curl_easy_setopt(curl, CURLOPT_CAINFO, bundle);
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
 
