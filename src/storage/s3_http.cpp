@@ -190,18 +190,10 @@ void S3Http::release(void* handle) {
   idle_.push_back(handle);
 }
 
-S3Response S3Http::perform(const S3Request& request) {
-  CURL* curl = static_cast<CURL*>(acquire());
-  struct Release {
-    S3Http* self;
-    CURL* curl;
-    ~Release() { self->release(curl); }
-  } release_guard{this, curl};
+namespace {
 
-  S3Response response;
-  Transfer transfer{curl, &request, &response, 0, nullptr};
-  const std::string target = url(request);
-  curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
+void set_transfer_options(CURL* curl, const std::string& url, Transfer& transfer, char* error_buffer) {
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys may contain "./" or "../": no squashing
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -211,11 +203,12 @@ S3Response S3Http::perform(const S3Request& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
   if (const char* bundle = std::getenv("AWS_CA_BUNDLE"); bundle && *bundle)  // else the system CA store
     curl_easy_setopt(curl, CURLOPT_CAINFO, bundle);
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+}
 
+void set_method(CURL* curl, const S3Request& request, Transfer& transfer) {
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (request.method == "PUT") {
@@ -230,35 +223,51 @@ S3Response S3Http::perform(const S3Request& request) {
   } else if (request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+}
 
-  io::Sha256 sha;
-  sha.update(request.body.data(), request.body.size());
-  struct curl_slist* headers = nullptr;
-  struct FreeHeaders {
-    curl_slist*& list;
-    ~FreeHeaders() { curl_slist_free_all(list); }
-  } free_headers{headers};
+// The request's headers, and SigV4 by curl with what 7.88 leaves to us: the payload hash (and the
+// session token). No credentials: anonymous, as `aws --no-sign-request`.
+curl_slist* sign(CURL* curl, const S3Request& request, const StorageConfig& config) {
+  curl_slist* headers = nullptr;
   auto add = [&](const std::string& line) { headers = curl_slist_append(headers, line.c_str()); };
   for (const auto& [name, value] : request.headers) add(name + ": " + value);
-  if (!config_.access_key_id.empty()) {  // no credentials: anonymous, as `aws --no-sign-request`
+  if (!config.access_key_id.empty()) {
+    io::Sha256 sha;
+    sha.update(request.body.data(), request.body.size());
     add("x-amz-content-sha256: " + sha.hex());
-    if (!config_.session_token.empty()) add("x-amz-security-token: " + config_.session_token);
-    const std::string provider = "aws:amz:" + config_.region + ":s3";
+    if (!config.session_token.empty()) add("x-amz-security-token: " + config.session_token);
+    const std::string provider = "aws:amz:" + config.region + ":s3";
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, provider.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERNAME, config_.access_key_id.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
+    curl_easy_setopt(curl, CURLOPT_USERNAME, config.access_key_id.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, config.secret_access_key.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  const CURLcode code = curl_easy_perform(curl);
-  if (transfer.callback_error) std::rethrow_exception(transfer.callback_error);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  return headers;
+}
 
+const std::string& subject_of(const S3Request& request) { return request.about.empty() ? request.key : request.about; }
+
+}  // namespace
+
+S3Response S3Http::perform(const S3Request& request) {
+  CURL* curl = static_cast<CURL*>(acquire());
+  S3Response response;
+  Transfer transfer{curl, &request, &response, 0, nullptr};
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  const std::string target = url(request);
+  set_transfer_options(curl, target, transfer, error_buffer);
+  set_method(curl, request, transfer);
+  curl_slist* headers = sign(curl, request, config_);
+  const CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_slist_free_all(headers);
+  release(curl);
+  if (transfer.callback_error) std::rethrow_exception(transfer.callback_error);
   if (code != CURLE_OK) {
     const std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-    throw S3Error(request.operation + " s3://" + request.bucket + "/" + (request.about.empty() ? request.key : request.about) +
-                      ": cannot reach S3 at " +
-                      endpoint() + " (" + detail + "). Is the server running? Check --s3-endpoint / "
-                      "AWS_ENDPOINT_URL and the network",
+    throw S3Error(request.operation + " s3://" + request.bucket + "/" + subject_of(request) + ": cannot reach S3 at " +
+                      endpoint() + " (" + detail +
+                      "). Is the server running? Check --s3-endpoint / AWS_ENDPOINT_URL and the network",
                   0, curl_easy_strerror(code), transient_curl_error(code));
   }
   if (response.status >= 300) {
@@ -268,9 +277,8 @@ S3Response S3Http::perform(const S3Request& request) {
                     : response.status == 403 ? "Forbidden"
                                              : "HTTP" + std::to_string(response.status);
     }
-    throw S3Error(describe_s3_error(request.operation, request.bucket, request.about.empty() ? request.key : request.about,
-                                    response.status, answer.code,
-                                    answer.message, config_.endpoint),
+    throw S3Error(describe_s3_error(request.operation, request.bucket, subject_of(request), response.status,
+                                    answer.code, answer.message, config_.endpoint),
                   response.status, answer.code, is_transient_answer(response.status, answer.code));
   }
   return response;
