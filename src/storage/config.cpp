@@ -28,12 +28,11 @@ std::string setting(const std::map<std::string, std::string>& profile, const std
   return it == profile.end() ? std::string() : it->second;
 }
 
-void check_endpoint(const std::string& endpoint) {
-  if (endpoint.empty()) return;
-  if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
-    throw UserError("S3 endpoint '" + endpoint +
-                    "' must start with http:// or https:// (for example http://127.0.0.1:4568 or "
-                    "https://minio.example.com:9000)");
+std::string endpoint_problem(const std::string& endpoint) {
+  if (endpoint.empty() || endpoint.rfind("http://", 0) == 0 || endpoint.rfind("https://", 0) == 0) return "";
+  return "S3 endpoint '" + endpoint +
+         "' must start with http:// or https:// (for example http://127.0.0.1:4568 or "
+         "https://minio.example.com:9000)";
 }
 
 }  // namespace
@@ -42,9 +41,9 @@ StorageConfig StorageConfig::from_environment(StorageConfig c) {
   c.profile = first_of({c.profile, env("AWS_PROFILE"), env("AWS_DEFAULT_PROFILE"), "default"});
   const auto profile = read_aws_profile(c.profile);
   if (c.profile != "default" && profile.empty() && env("AWS_ACCESS_KEY_ID").empty())
-    throw UserError("AWS profile '" + c.profile +
-                    "' was not found in ~/.aws/credentials or ~/.aws/config (set AWS_PROFILE to an existing "
-                    "profile, or unset it)");
+    c.problem = "AWS profile '" + c.profile +
+                "' was not found in ~/.aws/credentials or ~/.aws/config (set AWS_PROFILE to an existing profile, "
+                "or unset it)";
 
   // Keys come as a pair: a key id from one place and a secret from another would never match.
   if (c.access_key_id.empty() && c.secret_access_key.empty()) {
@@ -58,13 +57,13 @@ StorageConfig StorageConfig::from_environment(StorageConfig c) {
       c.session_token = first_of({c.session_token, setting(profile, "aws_session_token")});
     }
   }
-  if (!c.access_key_id.empty() && c.secret_access_key.empty())
-    throw UserError("AWS access key id '" + c.access_key_id +
-                    "' has no secret: set AWS_SECRET_ACCESS_KEY (or aws_secret_access_key in the profile)");
+  if (!c.access_key_id.empty() && c.secret_access_key.empty() && c.problem.empty())
+    c.problem = "AWS access key id '" + c.access_key_id +
+                "' has no secret: set AWS_SECRET_ACCESS_KEY (or aws_secret_access_key in the profile)";
 
   c.region = first_of({c.region, env("AWS_REGION"), env("AWS_DEFAULT_REGION"), setting(profile, "region"), "us-east-1"});
   c.endpoint = first_of({c.endpoint, env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), setting(profile, "endpoint_url")});
-  check_endpoint(c.endpoint);
+  if (c.problem.empty()) c.problem = endpoint_problem(c.endpoint);
   while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
 
   if (c.max_attempts <= 0) {
@@ -74,7 +73,7 @@ StorageConfig StorageConfig::from_environment(StorageConfig c) {
       try {
         c.max_attempts = std::max(1, std::stoi(attempts));
       } catch (const std::exception&) {
-        throw UserError("AWS_MAX_ATTEMPTS must be a whole number, got '" + attempts + "'");
+        if (c.problem.empty()) c.problem = "AWS_MAX_ATTEMPTS must be a whole number, got '" + attempts + "'";
       }
     }
   }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <exception>
 
+#include "io/error.h"
 #include "io/sha256.h"
 #include "storage/retry.h"
 #include "storage/s3_error.h"
@@ -147,7 +148,11 @@ std::string canonical_query(const std::vector<std::pair<std::string, std::string
   return out;
 }
 
-S3Http::S3Http(StorageConfig config) : config_(std::move(config)) { init_curl_once(); }
+S3Http::S3Http(StorageConfig config) : config_(std::move(config)) {
+  if (!config_.problem.empty()) throw UserError(config_.problem);
+  if (config_.region.empty()) config_.region = "us-east-1";
+  init_curl_once();
+}
 
 S3Http::~S3Http() {
   for (void* handle : idle_) curl_easy_cleanup(static_cast<CURL*>(handle));

@@ -81,6 +81,11 @@ struct StorageConfig {
   // current transfer. For callers that report progress themselves; may throw to cancel a transfer.
   std::function<void(std::uint64_t done, std::uint64_t total)> on_bytes;
 
+  // Set by from_environment when the AWS settings are unusable (an unknown profile, a key id without
+  // its secret, an endpoint without http(s)://): S3 access throws it as a UserError, while commands on
+  // local paths are not held up by a broken ~/.aws.
+  std::string problem;
+
   // Fills the empty fields from the environment and ~/.aws files.
   static StorageConfig from_environment(StorageConfig explicit_values);
   static StorageConfig from_environment();

@@ -160,23 +160,31 @@ TEST(StorageConfig, FromAwsFilesAndProfiles) {
   EXPECT_EQ(StorageConfig::from_environment(flags).endpoint, "https://s3.example.com");
 }
 
-TEST(StorageConfig, BadSettingsAreUserErrors) {
+TEST(StorageConfig, BadSettingsAreUserErrorsWhenS3IsUsed) {
   test::TempDir home;
   ScopedEnv env;
   clear_aws_env(env, home.path());
+  // Only S3 access fails: a broken ~/.aws must not stop commands on local paths.
+  auto problem_of = [](const StorageConfig& flags) {
+    const auto c = StorageConfig::from_environment(flags);
+    EXPECT_NO_THROW(open_storage(parse_location("data"), c));
+    return message_of<UserError>([&] { open_storage(parse_location("s3://pets/data"), c); });
+  };
   env.set("AWS_PROFILE", "nope");
-  EXPECT_NE(message_of<UserError>([] { StorageConfig::from_environment(); }).find("profile 'nope' was not found"),
-            std::string::npos);
+  EXPECT_NE(problem_of({}).find("profile 'nope' was not found"), std::string::npos) << problem_of({});
   env.set("AWS_PROFILE", std::nullopt);
   StorageConfig flags;
   flags.endpoint = "127.0.0.1:4568";
-  EXPECT_NE(message_of<UserError>([&] { StorageConfig::from_environment(flags); }).find("http:// or https://"),
-            std::string::npos);
+  EXPECT_NE(problem_of(flags).find("http:// or https://"), std::string::npos);
   env.set("AWS_ACCESS_KEY_ID", "AKIONLY");
-  EXPECT_NE(message_of<UserError>([] { StorageConfig::from_environment(); }).find("has no secret"), std::string::npos);
+  EXPECT_NE(problem_of({}).find("has no secret"), std::string::npos);
   env.set("AWS_ACCESS_KEY_ID", std::nullopt);
+  env.set("AWS_MAX_ATTEMPTS", "many");
+  EXPECT_NE(problem_of({}).find("AWS_MAX_ATTEMPTS"), std::string::npos);
+  env.set("AWS_MAX_ATTEMPTS", std::nullopt);
   // No credentials anywhere: anonymous requests (public buckets), not an error.
   EXPECT_EQ(StorageConfig::from_environment().access_key_id, "");
+  EXPECT_EQ(problem_of({}), "(no error)");
 }
 
 }  // namespace
