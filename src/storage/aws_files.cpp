@@ -1,6 +1,6 @@
 // The AWS CLI's shared configuration files, read the way the CLI and SDKs read them: '#' and ';'
-// comment lines, [section] headers, `key = value` lines (indented lines continue a nested block such
-// as `s3 =`, which we skip).
+// comment lines, [section] headers, `key = value` lines; indented lines after `s3 =` form a nested
+// block, read as "s3.<key>".
 #include "storage/aws_files.h"
 
 #include <cctype>
@@ -37,6 +37,7 @@ std::map<std::string, std::map<std::string, std::string>> read_ini(const std::fi
   if (!in) return sections;
   std::string line;
   std::string section;
+  std::string parent;  // the key that opened a nested block
   bool have_section = false;
   while (std::getline(in, line)) {
     const bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
@@ -45,13 +46,20 @@ std::map<std::string, std::map<std::string, std::string>> read_ini(const std::fi
     if (text.front() == '[' && text.back() == ']') {
       section = trim(text.substr(1, text.size() - 2));
       have_section = true;
+      parent.clear();
       sections[section];
       continue;
     }
-    if (!have_section || indented) continue;  // nested blocks (`s3 =` + indented lines) are not ours
     const auto eq = text.find('=');
-    if (eq == std::string::npos) continue;
-    sections[section][lower(trim(text.substr(0, eq)))] = trim(text.substr(eq + 1));
+    if (!have_section || eq == std::string::npos) continue;
+    const std::string key = lower(trim(text.substr(0, eq)));
+    const std::string value = trim(text.substr(eq + 1));
+    if (indented) {  // a nested block: `s3 =` then `  addressing_style = virtual` -> "s3.addressing_style"
+      if (!parent.empty()) sections[section][parent + "." + key] = value;
+      continue;
+    }
+    parent = value.empty() ? key : "";
+    sections[section][key] = value;
   }
   return sections;
 }

@@ -62,7 +62,9 @@ StorageConfig StorageConfig::from_environment(StorageConfig c) {
                 "' has no secret: set AWS_SECRET_ACCESS_KEY (or aws_secret_access_key in the profile)";
 
   c.region = first_of({c.region, env("AWS_REGION"), env("AWS_DEFAULT_REGION"), setting(profile, "region"), "us-east-1"});
-  c.endpoint = first_of({c.endpoint, env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), setting(profile, "endpoint_url")});
+  c.endpoint = first_of({c.endpoint, env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"),
+                         setting(profile, "s3.endpoint_url"), setting(profile, "endpoint_url")});
+  if (setting(profile, "s3.addressing_style") == "virtual") c.virtual_host_style = true;
   if (c.problem.empty()) c.problem = endpoint_problem(c.endpoint);
   while (!c.endpoint.empty() && c.endpoint.back() == '/') c.endpoint.pop_back();
 

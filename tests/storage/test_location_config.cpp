@@ -127,7 +127,7 @@ TEST(StorageConfig, FromAwsFilesAndProfiles) {
                                                   "aws_secret_access_key=secret-minio\naws_session_token = tok\n";
   std::ofstream(home / ".aws" / "config") << "[default]\nregion = eu-central-1\n"
                                              "[profile minio]\nregion = us-west-2\nendpoint_url = http://minio:9000/\n"
-                                             "s3 =\n  addressing_style = path\n";
+                                             "s3 =\n  addressing_style = virtual\nregion_after_block = x\n";
   auto c = StorageConfig::from_environment();
   EXPECT_EQ(c.access_key_id, "AKIDEFAULT");
   EXPECT_EQ(c.secret_access_key, "secret-default");
@@ -141,6 +141,8 @@ TEST(StorageConfig, FromAwsFilesAndProfiles) {
   EXPECT_EQ(c.session_token, "tok");
   EXPECT_EQ(c.region, "us-west-2");
   EXPECT_EQ(c.endpoint, "http://minio:9000");
+  EXPECT_TRUE(c.virtual_host_style);  // the nested `s3 =` block of ~/.aws/config
+  EXPECT_EQ(read_aws_profile("minio").at("region_after_block"), "x");
 
   // Variables beat the files; explicit values (flags) beat the variables.
   env.set("AWS_ACCESS_KEY_ID", "AKIENV");
