@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "data/classes.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "io/chart.h"
@@ -36,27 +37,6 @@ namespace segmaker::train {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-std::vector<std::string> load_class_names(const fs::path& data_dir, int num_classes) {
-  std::vector<std::string> names;
-  for (int k = 0; k < num_classes; ++k) names.push_back(std::to_string(k));
-  const fs::path file = data_dir / "classes.json";
-  if (!fs::is_regular_file(file)) return names;
-  try {
-    json j = json::parse(io::read_file(file));
-    if (j.contains("num_classes") && j.at("num_classes").get<int>() != num_classes)
-      throw UserError("hyperparameter num_classes = " + std::to_string(num_classes) + " but '" + file.string() + "' describes " +
-                      std::to_string(j.at("num_classes").get<int>()) + " classes");
-    const json listed = j.value("classes", json::object());
-    for (auto it = listed.begin(); it != listed.end(); ++it) {
-      const int k = std::atoi(it.key().c_str());
-      if (k >= 0 && k < num_classes) names[static_cast<std::size_t>(k)] = it.value().get<std::string>();
-    }
-  } catch (const json::exception& e) {
-    throw UserError("'" + file.string() + "' is malformed: " + e.what());
-  }
-  return names;
-}
 
 namespace {
 
@@ -165,7 +145,7 @@ TrainResult train(const TrainOptions& options) {
                     options.data_dir.string() + "' holds " + std::to_string(train_set->size()) +
                     " image/annotation pairs; set num_training_samples = " + std::to_string(train_set->size()));
   if (val_set->size() == 0) throw UserError("the validation channel of '" + options.data_dir.string() + "' is empty");
-  const std::vector<std::string> classes = load_class_names(options.data_dir, h.num_classes);
+  const std::vector<std::string> classes = data::classes_of_data(options.data_dir, h.num_classes).names;
 
   // --- model, optimizer, schedule (seeded: the same seed gives the same job on CPU) ---
   torch::manual_seed(static_cast<std::uint64_t>(h.seed));

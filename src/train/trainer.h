@@ -60,8 +60,4 @@ struct TrainResult {
 
 TrainResult train(const TrainOptions& options);
 
-// Class names from <data_dir>/classes.json ({"classes": {"0": "background", ...}}), else the ids.
-// Throws UserError when the file disagrees with num_classes.
-std::vector<std::string> load_class_names(const std::filesystem::path& data_dir, int num_classes);
-
 }  // namespace segmaker::train
