@@ -1,5 +1,6 @@
 #pragma once
-// Helpers for the storage tests: file trees to compare, random files, a shell command's output.
+// Helpers for the storage tests: file trees to compare, random files, a shell command's output
+// (file digests: io::sha256_file_hex).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,7 +9,6 @@
 #include <string>
 
 #include "io/paths.h"
-#include "io/sha256.h"
 
 namespace segmaker::test {
 
@@ -40,17 +40,6 @@ inline void write_random_file(const fs::path& file, std::uint64_t size, unsigned
     out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
     written += n;
   }
-}
-
-inline std::string sha256_of_file(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  io::Sha256 sha;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  return sha.hex();
 }
 
 // Runs a shell command; its exit code, with stdout+stderr in `output`.

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "io/error.h"
+#include "io/sha256.h"
 #include "storage/s3_error.h"
 #include "storage/s3_storage.h"
 #include "storage/transfer.h"
@@ -92,7 +93,7 @@ TEST_F(S3RoundTrip, A100MegabyteObjectGoesThroughMultipartByteIdentical) {
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->size, 100'000'000u);
   download_file("s3://models/big/model.bin", dir_ / "back.bin", config());
-  EXPECT_EQ(test::sha256_of_file(dir_ / "back.bin"), test::sha256_of_file(source));
+  EXPECT_EQ(io::sha256_file_hex(dir_ / "back.bin"), io::sha256_file_hex(source));
 }
 
 TEST_F(S3RoundTrip, AnUploadThatFailsHalfwayLeavesNoObjectAndKeepsTheOldOne) {
@@ -147,7 +148,7 @@ TEST_F(S3RoundTrip, ServerKilledMidDownloadGivesAClearErrorAndARetrySucceeds) {
 
   server_->start();
   download_file("s3://models/w/weights.bin", dir_ / "dest" / "weights.bin", config());
-  EXPECT_EQ(test::sha256_of_file(dir_ / "dest" / "weights.bin"), test::sha256_of_file(source));
+  EXPECT_EQ(io::sha256_file_hex(dir_ / "dest" / "weights.bin"), io::sha256_file_hex(source));
 }
 
 TEST_F(S3RoundTrip, WrongCredentialsAndMissingBucketsOrKeysAreClearErrors) {
