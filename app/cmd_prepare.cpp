@@ -24,7 +24,8 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
       ->required();
   sub->add_option("--output", *output, "Folder or s3:// prefix to write train/, validation/, …, classes.json, manifest.tsv")
       ->required();
-  sub->add_option("--validation-fraction", opts->validation_fraction, "Share of each breed held out for validation")
+  sub->add_option("--validation-fraction", opts->validation_fraction,
+                  "Share of each breed held out for validation (1.0: a pure test channel, 0.0: all train)")
       ->capture_default_str();
   sub->add_option("--seed", opts->seed, "Seed of the split")->capture_default_str();
   sub->add_option("--labels", *labels, "Label mode: trimap | binary | species | breed")

@@ -171,8 +171,8 @@ const std::vector<std::string>& prepare_outputs() {
 
 PrepareSummary prepare_dataset(const PrepareOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  if (!(o.validation_fraction > 0 && o.validation_fraction < 1))
-    throw UserError("--validation-fraction must be between 0 and 1 (exclusive), got " +
+  if (!(o.validation_fraction >= 0 && o.validation_fraction <= 1))
+    throw UserError("--validation-fraction must be between 0 (all train) and 1 (all validation), got " +
                     std::to_string(o.validation_fraction));
   if (!fs::is_directory(o.input)) throw UserError("input folder '" + o.input.string() + "' does not exist");
   if (!o.force && !io::is_empty_dir(o.output))

@@ -1,5 +1,5 @@
 #pragma once
-// `segmaker train`: the whole training job, torch-free interface.
+// `segmaker train`: the whole training job, torch-free interface (the stages: train/training_job.h).
 //   data → augmentation → model → cross-entropy (+ aux) → backward → optimizer step, the learning rate set
 //   per iteration from the schedule; after every epoch: validation metrics over the whole validation
 //   channel, SageMaker-style metric lines, metrics.jsonl, a checkpoint; early stopping; at the end the
