@@ -100,6 +100,10 @@ def main():
                 q = fx_int8(model, x)
                 best, median = best_of(lambda: q(x), args.repeats)
             elif variant == "ort-fp32":
+                if not os.path.isdir(os.path.join(args.node_modules, "onnxruntime-node")):
+                    print(f"bench_precision.py: no onnxruntime-node under {args.node_modules} (scripts/install-deps): "
+                          "ONNX Runtime skipped", file=sys.stderr)
+                    continue
                 best, median = ort(model, x, size, args.threads, args.repeats, args.node_modules)
             else:
                 raise SystemExit(f"unknown variant {variant}")

@@ -29,14 +29,6 @@ torch::Tensor quantized_add_relu(const torch::Tensor& a, const torch::Tensor& b,
   return op.call(a, b, scale, zero_point);
 }
 
-torch::Tensor quantized_cat(const std::vector<torch::Tensor>& xs, double scale, int64_t zero_point) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("quantized::cat", "")
-                       .typed<at::Tensor(const c10::List<at::Tensor>&, int64_t, c10::optional<double>,
-                                         c10::optional<int64_t>)>();
-  return op.call(c10::List<at::Tensor>(xs), 1, scale, zero_point);
-}
-
 // Symmetric per-output-channel qint8 (zero point 0, as oneDNN requires for weights).
 torch::Tensor quantize_weight(const torch::Tensor& w) {
   auto max_abs = w.detach().abs().amax({1, 2, 3}).to(torch::kFloat64);
@@ -62,6 +54,11 @@ Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& cal
     else
       params_[name] = uint8_params(it->second);
   }
+  // The inputs of a concatenation take its quantization, so that joining them is a plain copy (the
+  // concatenation's observed range is the union of theirs).
+  if (missing.empty())
+    for (const auto& [cat, parts] : network.concat_inputs())
+      for (const auto& part : parts) params_[part] = params_.at(cat);
   if (!missing.empty())
     throw UserError("the int8 calibration does not fit this " + models::describe(network.spec()) + " model: " +
                     std::to_string(missing.size()) + " activation ranges missing (first: \"" + missing.front() +
@@ -100,15 +97,18 @@ torch::Tensor Int8Backend::add_relu(const std::string& name, const torch::Tensor
 torch::Tensor Int8Backend::cat(const std::string& name, const std::vector<torch::Tensor>& xs) {
   const auto& q = params(name);
   std::vector<torch::Tensor> parts;
-  for (const auto& x : xs) parts.push_back(x.contiguous(torch::MemoryFormat::ChannelsLast));
-  return quantized_cat(parts, q.scale, q.zero_point);
+  for (const auto& x : xs) {
+    const bool same = x.q_scale() == q.scale && x.q_zero_point() == q.zero_point;
+    parts.push_back(same ? x : torch::quantize_per_tensor(x.dequantize(), q.scale, q.zero_point, torch::kQUInt8));
+  }
+  return torch::cat(parts, 1);  // quantized cat: all parts share the parameters
 }
 
 torch::Tensor Int8Backend::logits(const ConvLayer& l, const torch::Tensor& x) {
   return torch::conv2d(x.dequantize(), l.weight, l.bias, l.stride, l.padding, l.dilation);
 }
 
-torch::Tensor Int8Backend::max_pool(const torch::Tensor& x) { return torch::max_pool2d(x, 3, 2, 1); }
+torch::Tensor Int8Backend::max_pool(const torch::Tensor& x) { return torch::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}, {1, 1}); }
 
 torch::Tensor Int8Backend::adaptive_avg_pool(const torch::Tensor& x, int64_t bins) {
   return torch::adaptive_avg_pool2d(x, {bins, bins});

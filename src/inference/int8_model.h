@@ -3,8 +3,8 @@
 // engine (VNNI on AVX-512 CPUs), built from the registered quantized ops FX quantization uses:
 // conv weights quantized per output channel (symmetric qint8, BN already folded), activations
 // uint8 per tensor with the calibrated ranges, convolutions with fused ReLU, quantized residual
-// add + ReLU, max pool / adaptive pool / bilinear resize on quantized tensors, a requantizing concat
-// for the PSP / ASPP heads. The classifier's last 1x1 convolution runs in fp32 on the dequantized
+// add + ReLU, max pool / adaptive pool / bilinear resize on quantized tensors, and the PSP / ASPP
+// concatenations as plain copies (their inputs are quantized with the concatenation's range). The classifier's last 1x1 convolution runs in fp32 on the dequantized
 // features (negligible cost, keeps the logits exact to the features), as does the logits resize.
 #include <torch/torch.h>
 

@@ -16,17 +16,33 @@ enum class TensorLayout { nchw, nhwc, blocked };
 TensorLayout parse_layout(const std::string& name);  // "nchw" | "nhwc" | "blocked"
 std::string to_string(TensorLayout layout);
 
-// Records min / max of every activation point it is shown.
+// Watches every activation point over the calibration images and picks its int8 range:
+//   minmax: the observed minimum and maximum;
+//   mse:    the clipping range whose uint8 quantization has the least squared error over the observed
+//           values (a random sample of them), the same criterion as PyTorch's HistogramObserver --
+//           a few outliers no longer stretch the range over all the other values.
 class RangeObserver {
  public:
+  explicit RangeObserver(std::string method = "mse");
   void observe(const std::string& name, const torch::Tensor& x);
   void add_samples(int n) { samples_ += n; }
   Calibration calibration() const;
 
  private:
-  std::map<std::string, ActivationRange> ranges_;
+  struct Seen {
+    ActivationRange range;
+    std::vector<torch::Tensor> sample;  // random values of every observed tensor (mse)
+    int64_t sampled = 0;
+  };
+  std::string method_;
+  std::map<std::string, Seen> seen_;
   int samples_ = 0;
+  torch::Generator generator_;
 };
+
+// The [min, max] clipping range of `values` whose uint8 quantization error is least (within the
+// observed range; 0 always included).
+ActivationRange least_squares_range(const torch::Tensor& values);
 
 class FloatBackend : public NetworkBackend {
  public:

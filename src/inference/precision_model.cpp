@@ -37,9 +37,10 @@ torch::Tensor PrecisionModel::forward(const torch::Tensor& x) const {
   return network_->forward(x, *backend_);
 }
 
-Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches) {
+Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches,
+                      const std::string& method) {
   c10::InferenceMode guard;
-  RangeObserver observer;
+  RangeObserver observer(method);
   FloatBackend fp32(network, torch::kFloat32, TensorLayout::nchw, &observer);
   for (const auto& x : batches) network.forward(x, fp32);
   return observer.calibration();

@@ -41,7 +41,9 @@ class PrecisionModel {
 };
 
 // Runs the fp32 network over `batches` (preprocessed images, any sizes) and records every
-// activation point's range: the int8 calibration of `network`.
-Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches);
+// activation point's range: the int8 calibration of `network`. `method`: "mse" or "minmax"
+// (RangeObserver).
+Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches,
+                      const std::string& method = "mse");
 
 }  // namespace segmaker::inference

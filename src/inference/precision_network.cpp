@@ -81,14 +81,19 @@ PrecisionNetwork::PrecisionNetwork(models::SegmentationModel& model) : spec_(mod
     head_ = {add_layer("classifier.0", true)};
     final_ = add_layer("classifier.4", false);
   } else if (spec_.algorithm == "psp") {
-    for (size_t i = 0; i < psp_bins().size(); ++i)
+    auto& parts = concat_inputs_["classifier.0.cat"];
+    parts.push_back(blocks_.back().join);
+    for (size_t i = 0; i < psp_bins().size(); ++i) {
       head_.push_back(add_layer("classifier.0.stages." + std::to_string(i) + ".1", true));
+      parts.push_back(layers_.back().name);
+    }
     activation_names_.push_back("classifier.0.cat");
     head_.push_back(add_layer("classifier.1", true));
     final_ = add_layer("classifier.5", false);
   } else {  // deeplab
     for (int i = 0; i < 4; ++i) head_.push_back(add_layer("classifier.0.convs." + std::to_string(i) + ".0", true));
     head_.push_back(add_layer("classifier.0.convs.4.1", true));
+    for (int i = 0; i < 5; ++i) concat_inputs_["classifier.0.cat"].push_back(layers_[head_[i]].name);
     activation_names_.push_back("classifier.0.cat");
     head_.push_back(add_layer("classifier.0.project.0", true));
     head_.push_back(add_layer("classifier.1", true));

@@ -10,6 +10,7 @@
 // the concatenations of the PSP / ASPP heads ("classifier.0.cat").
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ class PrecisionNetwork {
   const std::vector<ConvLayer>& layers() const { return layers_; }
   // Every activation point in forward order ("input" first).
   const std::vector<std::string>& activation_names() const { return activation_names_; }
+  // The activation points each concatenation joins (PSP / ASPP heads), so that a backend can give
+  // them the concatenation's quantization and make the join a plain copy.
+  const std::map<std::string, std::vector<std::string>>& concat_inputs() const { return concat_inputs_; }
 
   // x: [N, 3, H, W] fp32 → logits [N, num_classes, H, W] fp32 (the head's logits resized in fp32).
   torch::Tensor forward(const torch::Tensor& x, NetworkBackend& backend) const;
@@ -70,6 +74,7 @@ class PrecisionNetwork {
   models::ModelSpec spec_;
   std::vector<ConvLayer> layers_;
   std::vector<std::string> activation_names_;
+  std::map<std::string, std::vector<std::string>> concat_inputs_;
   int stem_ = -1;
   std::vector<Block> blocks_;
   std::vector<int> head_;   // head convolutions in forward order (meaning depends on the algorithm)

@@ -22,7 +22,7 @@ TEST(Precision, ParsesTheFourNamesInAnyCase) {
 }
 
 TEST(Precision, RejectsAnUnknownNameListingTheAllowedOnes) {
-  const std::string msg = test::message_of([] { parse_precision("fp16"); });
+  const std::string msg = test::message_of<UserError>([] { parse_precision("fp16"); });
   EXPECT_NE(msg.find("fp32, bf16, int8, auto"), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"fp16\""), std::string::npos) << msg;
   EXPECT_THROW(parse_precision(""), UserError);
@@ -46,14 +46,14 @@ TEST(Precision, AutoSaysItUsesFp32WhereTheCpuLacksTheInstructions) {
 }
 
 TEST(Precision, AnExplicitPrecisionTheCpuLacksIsAClearError) {
-  std::string msg = test::message_of([] { choose_precision(Precision::bf16, avx512_only(), {}); });
+  std::string msg = test::message_of<UserError>([] { choose_precision(Precision::bf16, avx512_only(), {}); });
   EXPECT_NE(msg.find("AVX512_BF16"), std::string::npos) << msg;
   EXPECT_NE(msg.find("avx512_core"), std::string::npos) << msg;
   EXPECT_NE(msg.find("--precision fp32"), std::string::npos) << msg;
-  msg = test::message_of([] { choose_precision(Precision::int8, avx2(), {false, true}); });
+  msg = test::message_of<UserError>([] { choose_precision(Precision::int8, avx2(), {false, true}); });
   EXPECT_NE(msg.find("VNNI"), std::string::npos) << msg;
   EXPECT_THROW(choose_precision(Precision::int8, zen4(), {true, true}), UserError);  // int8 on a GPU
-  msg = test::message_of([] { choose_precision(Precision::int8, zen4(), {false, false}); });
+  msg = test::message_of<UserError>([] { choose_precision(Precision::int8, zen4(), {false, false}); });
   EXPECT_NE(msg.find("segmaker quantize"), std::string::npos) << msg;
   EXPECT_EQ(choose_precision(Precision::fp32, avx2(), {}).precision, Precision::fp32);
   EXPECT_EQ(choose_precision(Precision::bf16, zen4(), {}).precision, Precision::bf16);
