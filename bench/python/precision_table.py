@@ -8,7 +8,7 @@ REF = ["torch-fp32", "torch-bf16-autocast", "torch-int8-fx", "ort-fp32"]
 
 
 def main(path):
-    best, gflops, peak, meta = {}, {}, {}, []
+    best, cpu, gflops, peak, meta = {}, {}, {}, {}, []
     for line in open(path):
         line = line.strip()
         if not line:
@@ -19,6 +19,8 @@ def main(path):
         elif "config" in j:
             key = (j["config"], j["variant"])
             best[key] = min(best.get(key, float("inf")), j["best_ms"])
+            if "best_cpu_ms" in j:
+                cpu[key] = min(cpu.get(key, float("inf")), j["best_cpu_ms"])
             if "gflops" in j:
                 gflops[j["config"]] = j["gflops"]
         else:
@@ -32,7 +34,7 @@ def main(path):
     seg = [v for v in SEG if any((c, v) in best for c in configs)]
     ref = [v for v in REF if any((c, v) in best for c in configs)]
     head = ["model", "size", "OS", "GFLOPs/img"] + [f"segmaker {v} ms" for v in seg] + [f"{v} ms" for v in ref]
-    head += ["bf16 GFLOP/s", "int8 GOP/s", "bf16 vs torch bf16", "int8 vs torch int8", "best vs segmaker fp32"]
+    head += ["bf16 (blocked) GFLOP/s", "int8 GOP/s", "bf16 vs torch bf16", "int8 vs torch int8", "best vs segmaker fp32"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for c in configs:
@@ -40,7 +42,7 @@ def main(path):
         g = gflops.get(c, 0.0)
         cell = lambda v: f"{best[(c, v)]:.0f}" if (c, v) in best else "–"
         row = [f"{algorithm}-resnet-50", size, stride[2:], f"{g:.1f}"] + [cell(v) for v in seg] + [cell(v) for v in ref]
-        b = best.get((c, "bf16"))
+        b = best.get((c, "bf16-blocked")) or best.get((c, "bf16"))  # the default bf16 layout
         q = best.get((c, "int8"))
         tb = best.get((c, "torch-bf16-autocast"))
         tq = best.get((c, "torch-int8-fx"))
@@ -51,6 +53,26 @@ def main(path):
         row.append(f"{tq / q:.2f}x" if q and tq else "–")
         fastest = min(x for x in (b, q) if x) if (b or q) else None
         row.append(f"{f / fastest:.2f}x" if f and fastest else "–")
+        print("| " + " | ".join(row) + " |")
+    if cpu:
+        cpu_table(cpu, configs)
+
+
+def cpu_table(cpu, configs):
+    seg = [v for v in SEG if any((c, v) in cpu for c in configs)]
+    ref = [v for v in REF if any((c, v) in cpu for c in configs)]
+    print("\nProcess CPU time per forward (ms, all threads, best of; less sensitive to other load than wall time):\n")
+    head = ["model", "size", "OS"] + [f"segmaker {v}" for v in seg] + ref + ["int8 vs torch int8", "bf16 vs torch bf16"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for c in configs:
+        algorithm, size, stride = c.split("/")
+        cell = lambda v: f"{cpu[(c, v)]:.0f}" if (c, v) in cpu else "–"
+        row = [f"{algorithm}-resnet-50", size, stride[2:]] + [cell(v) for v in seg] + [cell(v) for v in ref]
+        q, tq = cpu.get((c, "int8")), cpu.get((c, "torch-int8-fx"))
+        b, tb = cpu.get((c, "bf16-blocked")) or cpu.get((c, "bf16")), cpu.get((c, "torch-bf16-autocast"))
+        row.append(f"{tq / q:.2f}x" if q and tq else "–")
+        row.append(f"{tb / b:.2f}x" if b and tb else "–")
         print("| " + " | ".join(row) + " |")
 
 

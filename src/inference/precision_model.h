@@ -16,8 +16,8 @@
 
 namespace segmaker::inference {
 
-// bf16's memory layout: chosen by bench/bench_precision (BENCHMARKS.md "Precision").
-constexpr TensorLayout kDefaultBf16Layout = TensorLayout::nchw;
+X
+constexpr TensorLayout kDefaultBf16Layout = TensorLayout::blocked;
 
 class PrecisionModel {
  public:

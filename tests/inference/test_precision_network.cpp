@@ -23,7 +23,7 @@ namespace segmaker::inference {
 namespace {
 
 constexpr double kBf16Tolerance = 0.015;  // observed <= 0.006
-constexpr double kInt8Tolerance = 0.3;     // observed <= 0.141
+constexpr double kInt8Tolerance = 0.05;    // observed <= 0.017
 
 // A small model with non-trivial batch-norm statistics, so that folding changes every weight.
 models::SegmentationModel tiny_model(const std::string& algorithm, int output_stride) {
