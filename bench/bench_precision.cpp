@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -69,6 +70,17 @@ Timing time_it(F&& f, int repeats) {
   return {ms.front(), ms[ms.size() / 2], *std::min_element(cpu.begin(), cpu.end())};
 }
 
+// LibTorch's CPU autocast to bf16 (the per-device calls replaced the CPU-specific ones in 2.4).
+void set_cpu_autocast(bool enabled) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCPU, enabled);
+#else
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  at::autocast::set_cpu_enabled(enabled);
+#endif
+}
+
 // A forward function for a variant of a freshly built model (random weights, seed 0).
 std::function<torch::Tensor(const torch::Tensor&)> make_variant(const models::ModelSpec& spec, const std::string& variant,
                                                                 const torch::Tensor& x) {
@@ -85,10 +97,9 @@ std::function<torch::Tensor(const torch::Tensor&)> make_variant(const models::Mo
   if (variant == "bf16-autocast") {
     models::prepare_for_inference(model);
     return [model](const torch::Tensor& in) mutable {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      set_cpu_autocast(true);
       auto y = model->forward(in).out.to(torch::kFloat32);
-      at::autocast::set_cpu_enabled(false);
+      set_cpu_autocast(false);
       at::autocast::clear_cache();
       return y;
     };
@@ -125,11 +136,11 @@ nlohmann::json peak(int repeats) {
   auto qx = torch::quantize_per_tensor(x.relu().contiguous(torch::MemoryFormat::ChannelsLast), 0.02, 0, torch::kQUInt8);
   auto qw = torch::quantize_per_channel(w, torch::full({1024}, 0.001, torch::kDouble), torch::zeros({1024}, torch::kLong), 0,
                                         torch::kQInt8);
-  auto op = c10::Dispatcher::singleton()
-                .findSchemaOrThrow("quantized::conv2d_prepack", "")
-                .typed<c10::intrusive_ptr<ConvPackedParamsBase<2>>(at::Tensor, c10::optional<at::Tensor>, torch::List<int64_t>,
-                                                                    torch::List<int64_t>, torch::List<int64_t>, int64_t)>();
-  auto packed = op.call(qw, b, torch::List<int64_t>({1, 1}), torch::List<int64_t>({0, 0}), torch::List<int64_t>({1, 1}), 1);
+  static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::conv2d_prepack", "");
+  std::vector<c10::IValue> stack{qw, b, torch::List<int64_t>({1, 1}), torch::List<int64_t>({0, 0}),
+                                 torch::List<int64_t>({1, 1}), int64_t{1}};
+  op.callBoxed(&stack);
+  auto packed = stack.at(0).toCustomClass<ConvPackedParamsBase<2>>();
   j["int8"] = gflop / time_it([&] { return packed->apply_relu(qx, 0.05, 0); }, repeats).best_ms * 1e3;
   return j;
 }

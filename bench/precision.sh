@@ -41,9 +41,9 @@ for r in $(seq 1 "$rounds"); do
     IFS=/ read -r algorithm size stride <<< "$c"
     echo "round $r/$rounds: $c (load $(load))" >&2
     "$cpp" --algorithms "$algorithm" --sizes "$size" --strides "${stride#os}" --variants "$cpp_variants" \
-        --threads "$threads" --repeats "$repeats" | grep '"config"' >> "$out"
+        --threads "$threads" --repeats "$repeats" | grep '"config"' >> "$out" || echo "precision.sh: $c: C++ failed" >&2
     OMP_NUM_THREADS=$threads /usr/bin/python3 bench/python/bench_precision.py --config "$c" --variants "$py_variants" \
-        --threads "$threads" --repeats "$repeats" >> "$out"
+        --threads "$threads" --repeats "$repeats" >> "$out" || echo "precision.sh: $c: Python failed" >&2
   done
 done
 echo "{\"end\": \"$(date -u +%FT%TZ)\", \"load\": \"$(load)\"}" >> "$out"

@@ -13,13 +13,14 @@ namespace {
 
 using Packed = c10::intrusive_ptr<ConvPackedParamsBase<2>>;
 
+// quantized::conv2d_prepack through the boxed call, so no optional type has to be spelled (LibTorch
+// 1.13 registers c10::optional, 2.x std::optional).
 Packed prepack(const torch::Tensor& qweight, const torch::Tensor& bias, const ConvLayer& l) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("quantized::conv2d_prepack", "")
-                       .typed<Packed(at::Tensor, c10::optional<at::Tensor>, torch::List<int64_t>, torch::List<int64_t>,
-                                     torch::List<int64_t>, int64_t)>();
-  return op.call(qweight, bias, torch::List<int64_t>(l.stride), torch::List<int64_t>(l.padding),
-                 torch::List<int64_t>(l.dilation), 1);
+  static const auto op = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::conv2d_prepack", "");
+  std::vector<c10::IValue> stack{qweight, bias, torch::List<int64_t>(l.stride), torch::List<int64_t>(l.padding),
+                                 torch::List<int64_t>(l.dilation), int64_t{1}};
+  op.callBoxed(&stack);
+  return stack.at(0).toCustomClass<ConvPackedParamsBase<2>>();
 }
 
 torch::Tensor quantized_add_relu(const torch::Tensor& a, const torch::Tensor& b, double scale, int64_t zero_point) {
