@@ -20,14 +20,14 @@
 #include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
-#include "train/artifact.h"
-#include "train/metrics.h"
+#include "inference/artifact.h"
+#include "inference/metrics.h"
 
 namespace {
 
 using namespace segmaker;
 
-models::SegmentationModel load_model(const train::ModelArtifact& artifact) {
+models::SegmentationModel load_model(const inference::ModelArtifact& artifact) {
   auto spec = artifact.spec;
   spec.aux = false;
   auto model = models::build_model(spec);
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   io::configure_torch_threads(threads);
 
-  const auto artifact = train::read_artifact(model_path);
+  const auto artifact = inference::read_artifact(model_path);
   if (crop_size <= 0) crop_size = artifact.hyperparameters.value("crop_size", 240);
   const auto& spec = artifact.spec;
 
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   loader.start_epoch(0);
 
   c10::InferenceMode guard;
-  std::vector<train::ConfusionMatrix> confusion(models.size(), train::ConfusionMatrix(spec.num_classes));
+  std::vector<inference::ConfusionMatrix> confusion(models.size(), inference::ConfusionMatrix(spec.num_classes));
   std::vector<double> agree(models.size(), 0), seconds(models.size(), 0);
   double pixels = 0, images = 0;
   data::Batch batch;
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "| precision | " << channel << " mIOU | pixel accuracy | masks = fp32 | forward ms/img |\n|---|---|---|---|---|\n";
   for (size_t m = 0; m < models.size(); ++m) {
-    const auto metrics = train::compute_metrics(confusion[m]);
+    const auto metrics = inference::compute_metrics(confusion[m]);
     const auto name = inference::to_string(models[m]->precision());
     std::printf("| %s | %.4f | %.4f | %.2f %% | %.0f |\n", name.c_str(), metrics.miou, metrics.pixel_accuracy,
                 100 * agree[m] / pixels, seconds[m] / images * 1e3);

@@ -7,7 +7,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 
 namespace segmaker::train {
 

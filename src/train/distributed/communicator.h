@@ -14,7 +14,7 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "train/distributed_config.h"
+#include "train/distributed/distributed_config.h"
 
 namespace segmaker::train {
 

@@ -1,4 +1,4 @@
-#include "train/launcher.h"
+#include "train/distributed/launcher.h"
 
 #include <signal.h>
 #include <spawn.h>

@@ -7,9 +7,9 @@
 #include "io/error.h"
 #include "io/paths.h"
 #include "support/test_util.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 
-namespace segmaker::train {
+namespace segmaker::inference {
 namespace fs = std::filesystem;
 namespace {
 
@@ -117,4 +117,4 @@ TEST(Artifact, HostileArchiveIsRejected) {
 }
 
 }  // namespace
-}  // namespace segmaker::train
+}  // namespace segmaker::inference

@@ -1,4 +1,4 @@
-#include "train/distributed_config.h"
+#include "train/distributed/distributed_config.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "train/replica_check.h"
+#include "train/distributed/replica_check.h"
 
 #include <cstdint>
 

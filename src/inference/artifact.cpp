@@ -1,4 +1,5 @@
-#include "train/artifact.h"
+// The model artifact's reader and writer (format: docs/artifact.md).
+#include "inference/artifact.h"
 
 #include <map>
 
@@ -6,7 +7,7 @@
 #include "io/error.h"
 #include "io/paths.h"
 
-namespace segmaker::train {
+namespace segmaker::inference {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -28,14 +29,31 @@ void check(const ModelArtifact& a) {
 
 std::vector<io::ArchiveEntry> entries_of(const ModelArtifact& a) {
   check(a);
+  json spec = models::to_json(a.spec);
+  spec["input_size"] = a.spec.input_size;  // always explicit in an artifact (0 = each image at its own size)
   json manifest = {{"format", "segmaker-model"},
                    {"format_version", a.format_version},
-                   {"model_spec", models::to_json(a.spec)},
+                   {"model_spec", spec},
                    {"classes", a.classes}};
   return {{kManifest, manifest.dump(2) + "\n"},
           {kHyperparameters, a.hyperparameters.dump(2) + "\n"},
           {kMetrics, a.metrics.dump(2) + "\n"},
           {kWeights, a.weights}};
+}
+
+// Artifacts written before model_spec.input_size existed: the network's short side is the job's
+// crop_size hyperparameter (a number or SageMaker's string form); 0 (each image at its own size) when
+// the job did not record one.
+int input_size_from_hyperparameters(const json& hyperparameters, const std::string& what) {
+  if (!hyperparameters.is_object() || !hyperparameters.contains("crop_size")) return 0;
+  const json& v = hyperparameters["crop_size"];
+  try {
+    if (v.is_number_integer()) return v.get<int>();
+    if (v.is_number()) return static_cast<int>(v.get<double>());
+    if (v.is_string()) return std::stoi(v.get<std::string>());
+  } catch (const std::exception&) {
+  }
+  throw DataError(what + ": hyperparameter crop_size is not a number: " + v.dump());
 }
 
 json parse(const std::map<std::string, std::string>& files, const char* name, const std::string& what) {
@@ -69,6 +87,8 @@ ModelArtifact from_files(std::map<std::string, std::string> files, const std::st
   }
   a.hyperparameters = parse(files, kHyperparameters, what);
   a.metrics = parse(files, kMetrics, what);
+  if (!manifest.at("model_spec").contains("input_size"))
+    a.spec.input_size = input_size_from_hyperparameters(a.hyperparameters, what);
   a.weights = std::move(files[kWeights]);
   try {
     check(a);
@@ -104,4 +124,4 @@ ModelArtifact read_artifact(const fs::path& path) {
   return from_files(std::move(files), "model archive '" + path.string() + "'");
 }
 
-}  // namespace segmaker::train
+}  // namespace segmaker::inference

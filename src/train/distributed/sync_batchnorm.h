@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "models/conv_bn.h"
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 
 namespace segmaker::train {
 

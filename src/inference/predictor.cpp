@@ -1,4 +1,5 @@
-#include "models/predictor.h"
+// The Predictor (inference/predictor.h).
+#include "inference/predictor.h"
 
 #include <torch/torch.h>
 
@@ -9,56 +10,33 @@
 #include <cstring>
 
 #include "data/loader.h"
+#include "inference/artifact.h"
+#include "inference/device.h"
 #include "io/error.h"
 #include "models/inference.h"
 #include "models/registry.h"
 #include "models/weights.h"
-#include "train/artifact.h"
 
-namespace segmaker::models {
+namespace segmaker::inference {
 namespace {
 
 constexpr int kSizeMultiple = 16;
 
-// crop_size from the artifact's hyperparameters (a number or SageMaker's string form); 0 if absent.
-int crop_size_of(const nlohmann::json& hyperparameters) {
-  if (!hyperparameters.is_object() || !hyperparameters.contains("crop_size")) return 0;
-  const auto& v = hyperparameters["crop_size"];
-  try {
-    if (v.is_number_integer()) return v.get<int>();
-    if (v.is_number()) return static_cast<int>(v.get<double>());
-    if (v.is_string()) return std::stoi(v.get<std::string>());
-  } catch (const std::exception&) {
-  }
-  throw DataError("model artifact: hyperparameter crop_size is not a number: " + v.dump());
-}
-
-torch::Device parse_device(const std::string& name) {
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available())
-      throw UserError("device '" + name + "' requested but CUDA is not available (LibTorch sees no GPU); use --device cpu");
-    return device;
-  } catch (const c10::Error& e) {
-    throw UserError("unknown device '" + name + "': expected cpu, cuda or cuda:<index>");
-  }
-}
-
 }  // namespace
 
 struct Predictor::Impl {
-  ModelSpec spec;
+  models::ModelSpec spec;
   std::vector<std::string> classes;
   int input_size = 0;
   torch::Device device{torch::kCPU};
-  mutable SegmentationModel model{nullptr};  // forward() is not const; eval-mode forward does not mutate it
+  mutable models::SegmentationModel model{nullptr};  // forward() is not const; eval-mode forward does not mutate it
 };
 
-Predictor::Predictor(const train::ModelArtifact& artifact, const PredictorOptions& options)
+Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& options)
     : impl_(std::make_unique<Impl>()) {
   auto& m = *impl_;
   m.spec = artifact.spec;
-  validate(m.spec);
+  models::validate(m.spec);
   m.classes = artifact.classes;
   if (static_cast<int>(m.classes.size()) > m.spec.num_classes)
     throw DataError("model artifact: " + std::to_string(m.classes.size()) + " class names for a " +
@@ -68,31 +46,30 @@ Predictor::Predictor(const train::ModelArtifact& artifact, const PredictorOption
   if (m.spec.num_classes > 255)
     throw DataError("model artifact: " + std::to_string(m.spec.num_classes) + " classes do not fit an 8-bit mask");
 
-  m.input_size = options.input_size < 0 ? 0 : options.input_size > 0 ? options.input_size
-                                                                      : crop_size_of(artifact.hyperparameters);
-  m.device = parse_device(options.device);
+  m.input_size = options.input_size < 0 ? 0 : options.input_size > 0 ? options.input_size : m.spec.input_size;
+  m.device = resolve_device(options.device);
 
   // Inference never needs the auxiliary head: build without it and ignore its weights if present.
-  ModelSpec build_spec = m.spec;
+  models::ModelSpec build_spec = m.spec;
   build_spec.aux = false;
-  m.model = build_model(build_spec);
-  LoadOptions load;
+  m.model = models::build_model(build_spec);
+  models::LoadOptions load;
   load.what = "model artifact weights";
   load.skip_file_prefixes = {"aux_classifier."};
-  load_weights_from_bytes(*m.model, artifact.weights, load);
-  InferenceOptions inference;
+  models::load_weights_from_bytes(*m.model, artifact.weights, load);
+  models::InferenceOptions inference;
   inference.fold_batchnorm = options.fold_batchnorm;
-  prepare_for_inference(m.model, inference);
+  models::prepare_for_inference(m.model, inference);
   m.model->to(m.device);
 }
 
 Predictor::~Predictor() = default;
 
 std::unique_ptr<Predictor> Predictor::load(const std::filesystem::path& artifact, const PredictorOptions& options) {
-  return std::make_unique<Predictor>(train::read_artifact(artifact), options);
+  return std::make_unique<Predictor>(read_artifact(artifact), options);
 }
 
-const ModelSpec& Predictor::spec() const { return impl_->spec; }
+const models::ModelSpec& Predictor::spec() const { return impl_->spec; }
 const std::vector<std::string>& Predictor::classes() const { return impl_->classes; }
 int Predictor::num_classes() const { return impl_->spec.num_classes; }
 std::string Predictor::device() const { return impl_->device.str(); }
@@ -159,4 +136,4 @@ std::vector<Prediction> Predictor::predict_batch(const std::vector<cv::Mat>& ima
   return out;
 }
 
-}  // namespace segmaker::models
+}  // namespace segmaker::inference

@@ -5,9 +5,9 @@
 
 #include "io/error.h"
 #include "support/test_util.h"
-#include "train/metrics.h"
+#include "inference/metrics.h"
 
-namespace segmaker::train {
+namespace segmaker::inference {
 namespace {
 
 TEST(Metrics, HandComputedConfusionMatrix) {
@@ -84,4 +84,4 @@ TEST(Metrics, OutOfRangeIdsAreClearErrorsAndMergeAdds) {
 }
 
 }  // namespace
-}  // namespace segmaker::train
+}  // namespace segmaker::inference

@@ -5,7 +5,7 @@
 
 #include <opencv2/core.hpp>
 
-namespace segmaker::models {
+namespace segmaker::inference {
 
 struct Prediction {
   // Class id per pixel (argmax), CV_8UC1 with the input image's height and width.
@@ -18,4 +18,4 @@ struct Prediction {
   int width() const { return mask.cols; }
 };
 
-}  // namespace segmaker::models
+}  // namespace segmaker::inference

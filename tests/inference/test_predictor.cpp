@@ -3,10 +3,10 @@
 #include <cmath>
 
 #include "io/error.h"
-#include "models/predictor.h"
-#include "serve/tiny_model.h"
+#include "inference/predictor.h"
+#include "support/tiny_model.h"
 
-namespace segmaker::models {
+namespace segmaker::inference {
 namespace {
 
 cv::Mat random_image(int w, int h, int seed) {
@@ -19,23 +19,23 @@ cv::Mat random_image(int w, int h, int seed) {
 class PredictorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    artifact_ = new train::ModelArtifact(test::tiny_artifact(3, 64));
+    artifact_ = new inference::ModelArtifact(test::tiny_artifact(3, 64));
     predictor_ = new Predictor(*artifact_);
   }
   static void TearDownTestSuite() {
     delete predictor_;
     delete artifact_;
   }
-  static train::ModelArtifact* artifact_;
+  static inference::ModelArtifact* artifact_;
   static Predictor* predictor_;
 };
-train::ModelArtifact* PredictorTest::artifact_ = nullptr;
+inference::ModelArtifact* PredictorTest::artifact_ = nullptr;
 Predictor* PredictorTest::predictor_ = nullptr;
 
 TEST_F(PredictorTest, MetadataFromTheArtifact) {
   EXPECT_EQ(predictor_->num_classes(), 3);
   EXPECT_EQ(predictor_->classes(), (std::vector<std::string>{"background", "cat", "dog"}));
-  EXPECT_EQ(predictor_->input_size(), 64);  // crop_size "64" (SageMaker's string form)
+  EXPECT_EQ(predictor_->input_size(), 64);  // the artifact's input size (its crop_size)
   EXPECT_EQ(predictor_->device(), "cpu");
 }
 
@@ -134,4 +134,4 @@ TEST_F(PredictorTest, BadArtifactsAndDevices) {
 }
 
 }  // namespace
-}  // namespace segmaker::models
+}  // namespace segmaker::inference

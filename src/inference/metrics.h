@@ -17,7 +17,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace segmaker::train {
+namespace segmaker::inference {
 
 class ConfusionMatrix {
  public:
@@ -57,4 +57,4 @@ SegmentationMetrics compute_metrics(const ConfusionMatrix& cm);
 //  "classes": [names]}. Missing names are the class ids.
 nlohmann::json to_json(const SegmentationMetrics& m, const std::vector<std::string>& class_names = {});
 
-}  // namespace segmaker::train
+}  // namespace segmaker::inference

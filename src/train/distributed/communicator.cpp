@@ -1,4 +1,4 @@
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 
 #include <atomic>
 #include <condition_variable>

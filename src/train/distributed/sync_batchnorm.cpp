@@ -1,4 +1,4 @@
-#include "train/sync_batchnorm.h"
+#include "train/distributed/sync_batchnorm.h"
 
 #include <cstdint>
 

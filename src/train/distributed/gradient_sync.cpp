@@ -1,4 +1,4 @@
-#include "train/gradient_sync.h"
+#include "train/distributed/gradient_sync.h"
 
 #include "io/error.h"
 

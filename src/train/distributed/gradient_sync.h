@@ -14,7 +14,7 @@
 
 #include <torch/torch.h>
 
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 
 namespace segmaker::train {
 

@@ -1,4 +1,4 @@
-#include "train/metrics.h"
+#include "inference/metrics.h"
 
 #include <cmath>
 #include <limits>
@@ -7,7 +7,7 @@
 
 #include "io/error.h"
 
-namespace segmaker::train {
+namespace segmaker::inference {
 
 ConfusionMatrix::ConfusionMatrix(int num_classes, int ignore_label)
     : num_classes_(num_classes), ignore_label_(ignore_label) {
@@ -95,4 +95,4 @@ nlohmann::json to_json(const SegmentationMetrics& m, const std::vector<std::stri
   return j;
 }
 
-}  // namespace segmaker::train
+}  // namespace segmaker::inference

@@ -4,11 +4,11 @@
 // auxiliary head, fold BatchNorm), and turns RGB images of any size into class masks and
 // probabilities with the preprocessing the model was trained with:
 //
-//   image (H×W) → resize so the short side is the training crop_size (the scale the network saw
-//   in validation; the long side is rounded to a multiple of 16) → normalise (artifact's
-//   Preprocessing) → forward → logits resized back to H×W (bilinear) → softmax / argmax.
+//   image (H×W) → resize so the short side is the model's input_size (the training crop_size, the
+//   scale the network saw in validation; the long side is rounded to a multiple of 16) → normalise
+//   (artifact's Preprocessing) → forward → logits resized back to H×W (bilinear) → softmax / argmax.
 //
-// `segmaker serve` (via serve/batcher), `segmaker predict` and evaluation all call it; none of them
+// `segmaker serve` (via serve/batcher), `segmaker predict` and `segmaker evaluate` all call it; none of them
 // re-implements a step. Torch-free header (pimpl): the HTTP and codec code compiles without LibTorch.
 // predict() and predict_batch() may be called from several threads at once.
 #include <filesystem>
@@ -18,20 +18,18 @@
 
 #include <opencv2/core.hpp>
 
+#include "inference/prediction.h"
 #include "models/model_spec.h"
-#include "models/prediction.h"
 
-namespace segmaker::train {
+namespace segmaker::inference {
+
 struct ModelArtifact;
-}
-
-namespace segmaker::models {
 
 struct PredictorOptions {
   // "cpu", "cuda", "cuda:1", ... (a runtime choice; UserError when unavailable).
   std::string device = "cpu";
-  // Short side of the network input in pixels. 0 = the artifact's crop_size hyperparameter (the
-  // image's own size when the artifact has none); -1 = always the image's own size.
+  // Short side of the network input in pixels. 0 = the artifact's model_spec.input_size (the
+  // training crop_size; the image's own size when the artifact has none); -1 = always the image's own size.
   int input_size = 0;
   // Fold BatchNorm into the convolutions (same logits within float rounding, faster).
   bool fold_batchnorm = true;
@@ -39,7 +37,7 @@ struct PredictorOptions {
 
 class Predictor {
  public:
-  Predictor(const train::ModelArtifact& artifact, const PredictorOptions& options = {});
+  Predictor(const ModelArtifact& artifact, const PredictorOptions& options = {});
   ~Predictor();
   Predictor(const Predictor&) = delete;
   Predictor& operator=(const Predictor&) = delete;
@@ -47,7 +45,7 @@ class Predictor {
   // Reads a model.tar.gz (or an unpacked artifact folder) and builds the predictor.
   static std::unique_ptr<Predictor> load(const std::filesystem::path& artifact, const PredictorOptions& options = {});
 
-  const ModelSpec& spec() const;
+  const models::ModelSpec& spec() const;
   // One name per class id (num_classes() entries; "class_<id>" where the artifact has none).
   const std::vector<std::string>& classes() const;
   int num_classes() const;
@@ -72,4 +70,4 @@ class Predictor {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace segmaker::models
+}  // namespace segmaker::inference
