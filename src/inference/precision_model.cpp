@@ -8,9 +8,13 @@
 namespace segmaker::inference {
 
 PrecisionModel::PrecisionModel(models::SegmentationModel model, Precision precision, const Calibration* calibration,
-                               TensorLayout bf16_layout)
+                               TensorLayout bf16_layout, bool fold_batchnorm)
     : model_(std::move(model)), precision_(precision) {
-  models::prepare_for_inference(model_);
+  if (!fold_batchnorm && precision_ != Precision::fp32)
+    throw UserError("precision " + to_string(precision_) + " needs the batch norms folded into the convolutions");
+  models::InferenceOptions options;
+  options.fold_batchnorm = fold_batchnorm;
+  models::prepare_for_inference(model_, options);
   switch (precision_) {
     case Precision::fp32:
       return;  // the folded module itself

@@ -25,8 +25,9 @@ class PrecisionModel {
  public:
   // Takes `model` over (eval, aux dropped, batch norm folded). `precision` must be fp32, bf16 or
   // int8 (resolve `auto` with choose_precision first); int8 needs `calibration`.
+  // `fold_batchnorm` false keeps the batch norms (fp32 only).
   PrecisionModel(models::SegmentationModel model, Precision precision, const Calibration* calibration = nullptr,
-                 TensorLayout bf16_layout = kDefaultBf16Layout);
+                 TensorLayout bf16_layout = kDefaultBf16Layout, bool fold_batchnorm = true);
   ~PrecisionModel();
 
   Precision precision() const { return precision_; }
