@@ -70,7 +70,11 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
     support.has_calibration = !calibration.empty();
   }
   const Precision requested = parse_precision(options.precision);
-  m.precision = choose_precision(requested, support.cuda ? CpuFeatures{} : detect_cpu_features(), support);
+  if (!options.fold_batchnorm && requested == Precision::automatic) {
+    m.precision = {Precision::fp32, "precision auto -> fp32 (batch norm not folded)"};
+  } else {
+    m.precision = choose_precision(requested, support.cuda ? CpuFeatures{} : detect_cpu_features(), support);
+  }
   model->to(m.device);
   // oneDNN's blocked layout is a CPU format; a GPU runs bf16 in plain NCHW.
   const TensorLayout bf16_layout = support.cuda ? TensorLayout::nchw : kDefaultBf16Layout;

@@ -36,7 +36,9 @@ struct PredictorOptions {
   // fp32 | bf16 | int8 | auto (inference/precision.h): auto takes the fastest the CPU supports and
   // the artifact allows (int8 needs a calibrated artifact: segmaker quantize) and logs the choice; an
   // explicit precision the CPU lacks is a UserError. Softmax, argmax and the logits resize stay fp32.
-  std::string precision = "auto";
+  // The library default is exact fp32; the predict / serve / evaluate commands default to auto.
+  // Unfolded batch norm (fold_batchnorm = false) allows fp32 only (auto resolves to it).
+  std::string precision = "fp32";
 };
 
 class Predictor {
