@@ -17,7 +17,7 @@
 namespace segmaker::inference {
 
 // bf16's memory layout, chosen by bench/bench_precision (BENCHMARKS.md "Precision"): oneDNN's blocked
-// layout with the weights reordered once was the fastest bf16 variant in every measured row; bf16
+// layout with the weights reordered once was the fastest bf16 variant in all but one loaded cell; bf16
 // NCHW / channels-last tensors make LibTorch 1.13 reorder weights and activations on every call.
 constexpr TensorLayout kDefaultBf16Layout = TensorLayout::blocked;
 
