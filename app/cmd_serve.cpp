@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "serve/endpoint.h"
+#include "storage/stage.h"
 
 namespace segmaker::app {
 
@@ -22,7 +24,8 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
       "serve", "Serve a model over HTTP with SageMaker's endpoint contract (/ping, /invocations, demo page at /)");
   auto f = std::make_shared<ServeFlags>();
   auto& c = f->config;
-  auto* model = sub->add_option("--model", c.model, "model.tar.gz (or an unpacked artifact folder)");
+  auto model_uri = std::make_shared<std::string>();
+  auto* model = sub->add_option("--model", *model_uri, "model.tar.gz (or an unpacked artifact folder), local or s3://");
   sub->add_flag("--sagemaker", c.sagemaker,
                 "SageMaker container mode: model from <sm-root>/model, listen on 0.0.0.0 unless --host is given")
       ->excludes(model);
@@ -65,11 +68,20 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
-  sub->add_option("--input-size", c.predictor.input_size,
-                  "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
+  c.predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
+  sub->add_option("--precision", c.predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
       ->capture_default_str();
-  return {sub, [f, host, &global] {
+  sub->add_option("--input-size", c.predictor.input_size,
+                  "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
+      ->capture_default_str();
+  return {sub, [f, host, model_uri, &global] {
             auto config = f->config;
+            std::optional<storage::StagedInput> staged;  // an s3:// model is downloaded (and cached) first
+            if (!model_uri->empty()) {
+              staged.emplace(*model_uri, storage::StagedInput::Kind::Any, storage_config(global));
+              config.model = staged->path();
+            }
             config.threads = global.threads;
             config.server.max_payload_bytes = static_cast<std::size_t>(f->max_payload_mb * 1024.0 * 1024.0);
             config.server.http.request_timeout = std::chrono::milliseconds(static_cast<long long>(f->request_timeout_s * 1000));

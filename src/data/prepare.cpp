@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "data/classes.h"
 #include "data/dataset.h"
 #include "data/image_header.h"
 #include "data/image_io.h"
@@ -218,13 +219,7 @@ void write_metadata(const PrepareOptions& o, const fs::path& root, const std::ve
   io::write_file_atomic(root / "label_map" / "train_label_map.json", label_map + "\n");
   io::write_file_atomic(root / "label_map" / "validation_label_map.json", label_map + "\n");
 
-  nlohmann::json classes;
-  const auto names = class_names(o.labels);
-  classes["label_mode"] = label_mode_name(o.labels);
-  classes["num_classes"] = names.size();
-  classes["ignore_label"] = kIgnoreLabel;
-  for (std::size_t i = 0; i < names.size(); ++i) classes["classes"][std::to_string(i)] = names[i];
-  io::write_file_atomic(root / "classes.json", classes.dump(2) + "\n");
+  write_classes(root / "classes.json", ClassList{class_names(o.labels), label_mode_name(o.labels), kIgnoreLabel});
 
   std::ostringstream manifest;
   manifest << "name\tsplit\tbreed\tclass_id\tspecies\twidth\theight\tsource\n";
@@ -263,8 +258,8 @@ const std::vector<std::string>& prepare_outputs() {
 
 PrepareSummary prepare_dataset(const PrepareOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  if (!(o.validation_fraction > 0 && o.validation_fraction < 1))
-    throw UserError("--validation-fraction must be between 0 and 1 (exclusive), got " +
+  if (!(o.validation_fraction >= 0 && o.validation_fraction <= 1))
+    throw UserError("--validation-fraction must be between 0 (all train) and 1 (all validation), got " +
                     std::to_string(o.validation_fraction));
   if (!fs::is_directory(o.input)) throw UserError("input folder '" + o.input.string() + "' does not exist");
   if (o.max_pixels <= 0) throw UserError("--max-pixels must be positive");

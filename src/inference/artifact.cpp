@@ -20,6 +20,7 @@ constexpr const char* kManifest = "model.json";
 constexpr const char* kWeights = "weights.pt";
 constexpr const char* kHyperparameters = "hyperparameters.json";
 constexpr const char* kMetrics = "metrics.json";
+constexpr const char* kCalibration = "calibration.json";  // optional (segmaker quantize)
 
 // The members read from an artifact, each with a size cap (refused before it is read, from the size
 // its tar header or the file system declares) and, for the weights, the first bytes of PyTorch's
@@ -30,6 +31,7 @@ const std::vector<io::ArchiveMember>& members() {
       {kWeights, std::size_t(1) << 30, std::string("PK\x03\x04", 4)},
       {kHyperparameters, std::size_t(1) << 20},
       {kMetrics, std::size_t(16) << 20},
+      {kCalibration, std::size_t(16) << 20},
   };
   return list;
 }
@@ -67,10 +69,12 @@ std::vector<io::ArchiveEntry> entries_of(const ModelArtifact& a) {
                    {"format_version", a.format_version},
                    {"model_spec", spec},
                    {"classes", a.classes}};
-  return {{kManifest, manifest.dump(2) + "\n"},
-          {kHyperparameters, a.hyperparameters.dump(2) + "\n"},
-          {kMetrics, a.metrics.dump(2) + "\n"},
-          {kWeights, a.weights}};
+  std::vector<io::ArchiveEntry> entries{{kManifest, manifest.dump(2) + "\n"},
+                                        {kHyperparameters, a.hyperparameters.dump(2) + "\n"},
+                                        {kMetrics, a.metrics.dump(2) + "\n"},
+                                        {kWeights, a.weights}};
+  if (!a.calibration.is_null()) entries.push_back({kCalibration, a.calibration.dump(2) + "\n"});
+  return entries;
 }
 
 // Artifacts written before model_spec.input_size existed: the network's short side is the job's
@@ -122,6 +126,7 @@ ModelArtifact from_files(std::map<std::string, std::string> files, const std::st
   if (!manifest.at("model_spec").contains("input_size"))
     a.spec.input_size = input_size_from_hyperparameters(a.hyperparameters, what);
   a.weights = std::move(files[kWeights]);
+  if (files.count(kCalibration)) a.calibration = parse(files, kCalibration, what);
   try {
     check(a);
   } catch (const UserError& e) {

@@ -38,6 +38,12 @@ struct PredictorOptions {
   // 1000×1 image would otherwise be scaled to 240×240000). Over them, data::ImageTooLarge.
   std::int64_t max_network_pixels = 2048LL * 2048LL;
   double max_aspect_ratio = 32.0;
+  // fp32 | bf16 | int8 | auto (inference/precision.h): auto takes the fastest the CPU supports and
+  // the artifact allows (int8 needs a calibrated artifact: segmaker quantize) and logs the choice; an
+  // explicit precision the CPU lacks is a UserError. Softmax, argmax and the logits resize stay fp32.
+  // The library default is exact fp32; the predict / serve / evaluate commands default to auto.
+  // Unfolded batch norm (fold_batchnorm = false) allows fp32 only (auto resolves to it).
+  std::string precision = "fp32";
 };
 
 class Predictor {
@@ -51,10 +57,13 @@ class Predictor {
   static std::unique_ptr<Predictor> load(const std::filesystem::path& artifact, const PredictorOptions& options = {});
 
   const models::ModelSpec& spec() const;
-  // One name per class id (num_classes() entries; "class_<id>" where the artifact has none).
+  // One name per class id (num_classes() entries; data::default_class_name where the artifact has none).
   const std::vector<std::string>& classes() const;
   int num_classes() const;
   std::string device() const;
+  // The precision the network runs in ("fp32", "bf16", "int8") and the sentence that says why.
+  std::string precision() const;
+  std::string precision_reason() const;
   // The short side the network sees (0 = the image's own size).
   int input_size() const;
 

@@ -11,7 +11,9 @@ ModelBackend backend_of(std::shared_ptr<const inference::Predictor> predictor) {
   if (!predictor) throw std::logic_error("the model loader returned no predictor");
   ModelBackend b;
   b.classes = predictor->classes();
-  b.device = predictor->device();
+  b.device = predictor->device() + ", precision " + predictor->precision();
+  b.precision = predictor->precision();
+  b.precision_reason = predictor->precision_reason();
   b.network_size = [predictor](cv::Size image) { return predictor->network_size(image); };
   b.run = [predictor](const std::vector<cv::Mat>& images, bool probabilities) {
     return predictor->predict_batch(images, probabilities);

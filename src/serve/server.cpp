@@ -304,6 +304,11 @@ void Server::register_routes() {
     nlohmann::json j{{"MaxConcurrentTransforms", b.workers * b.max_batch},
                      {"BatchStrategy", "SINGLE_RECORD"},  // one image per request
                      {"MaxPayloadInMB", std::max<std::size_t>(1, options_.max_payload_bytes / (1024 * 1024))}};
+    // segmaker's addition (SageMaker reads the three above): the precision the model runs in, and why.
+    if (const auto m = model()) {
+      j["Precision"] = m->backend.precision;
+      j["PrecisionReason"] = m->backend.precision_reason;
+    }
     res.set_content(j.dump(), "application/json");
   });
 

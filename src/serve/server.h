@@ -77,6 +77,7 @@ struct ServerOptions {
 struct ModelBackend {
   std::vector<std::string> classes;  // one name per class id
   std::string device;
+  std::string precision, precision_reason;  // what the model runs in, and why (execution parameters)
   // The network input size for an image; throws data::ImageTooLarge when the image cannot run.
   std::function<cv::Size(cv::Size)> network_size;
   Batcher::RunFn run;
