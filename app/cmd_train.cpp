@@ -81,10 +81,15 @@ int run_train(const TrainFlags& f, const GlobalOptions& global) {
       o.resume = true;  // a restarted (e.g. spot) job continues from its checkpoints
       o.previous_model = f.model.empty() ? job.previous_model : std::filesystem::path(f.model);
       o.host = job.current_host;
-      if (auto config = train::distributed_config_from_hosts(job.current_host, job.hosts, f.dist_port))
+      if (f.distributed) {
+        // Ranks started by `segmaker launch` (the API's multi-instance jobs) share one layout: the
+        // environment says which rank this is; it plays the host of that index (algo-1, algo-2, …).
+        const auto config = train::distributed_config_from_env(train::process_environment());
+        o.host = "algo-" + std::to_string(config.rank + 1);
+        join(o, config, f);
+      } else if (auto config = train::distributed_config_from_hosts(job.current_host, job.hosts, f.dist_port)) {
         join(o, *config, f);
-      else if (f.distributed)
-        join(o, train::distributed_config_from_env(train::process_environment()), f);
+      }
       run_job(o, "the next run continues from the checkpoint");
       return 0;
     } catch (const std::exception& e) {

@@ -30,5 +30,6 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global);
 Command add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 Command add_weights_command(CLI::App& app, const GlobalOptions& global);
 Command add_launch_command(CLI::App& app, const GlobalOptions& global);
+Command add_api_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app

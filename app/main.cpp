@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_evaluate_command(app, global));
   commands.push_back(add_weights_command(app, global));
   commands.push_back(add_launch_command(app, global));
+  commands.push_back(add_api_command(app, global));
 
   try {
     app.parse(argc, argv);

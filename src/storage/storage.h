@@ -63,7 +63,8 @@ struct StorageConfig {
   bool use_cache = true;       // download cache keyed by bucket/key/ETag (--no-cache turns it off)
 
   // Fills the empty fields from the environment and ~/.aws files.
-  static StorageConfig from_environment(StorageConfig explicit_values = {});
+  static StorageConfig from_environment(StorageConfig explicit_values);
+  static StorageConfig from_environment();
 };
 
 class Storage {
