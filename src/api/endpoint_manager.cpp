@@ -38,6 +38,7 @@ struct EndpointManager::Supervisor {
   json variants;  // the variants being served (resolved: model URL, counts, weights)
   bool recovering = false;
   std::thread thread;
+  std::mutex join_mutex;  // one joiner at a time (DeleteEndpoint, shutdown)
   std::mutex mutex;
   std::condition_variable cv;
   std::optional<std::pair<std::string, json>> update;  // config name, variants
@@ -118,6 +119,12 @@ void EndpointManager::launch(const std::string& name, const json& variants, bool
   s->recovering = recovering;
   std::lock_guard lock(mutex_);
   if (shutting_down_) return;
+  if (const auto old = supervisors_.find(name); old != supervisors_.end()) {
+    // A failed endpoint's supervisor that was never deleted cannot exist here (names are unique in
+    // the store); a finished one is joined before it is replaced.
+    std::lock_guard join_lock(old->second->join_mutex);
+    if (old->second->thread.joinable()) old->second->thread.join();
+  }
   supervisors_[name] = s;
   s->thread = std::thread([this, s] {
     try {
@@ -144,13 +151,23 @@ void EndpointManager::update(const std::string& name, const std::string& config_
 }
 
 void EndpointManager::remove(const std::string& name) {
-  if (auto s = find(name)) {
+  auto s = find(name);
+  if (!s) {
+    store_.remove(kKind, name);
+    return;
+  }
+  {
     std::lock_guard lock(s->mutex);
     s->delete_requested = true;
     s->cv.notify_all();
-  } else {
-    store_.remove(kKind, name);
   }
+  // Answer once the instances have drained and the endpoint is gone, so that a DescribeEndpoint
+  // right after DeleteEndpoint (the CLI's `wait endpoint-deleted` polls at once) finds nothing.
+  std::lock_guard join_lock(s->join_mutex);
+  if (s->thread.joinable()) s->thread.join();
+  std::lock_guard lock(mutex_);
+  const auto it = supervisors_.find(name);
+  if (it != supervisors_.end() && it->second == s) supervisors_.erase(it);
 }
 
 void EndpointManager::shutdown() {
@@ -165,8 +182,10 @@ void EndpointManager::shutdown() {
     s->stop_requested = true;
     s->cv.notify_all();
   }
-  for (auto& [name, s] : all)
+  for (auto& [name, s] : all) {
+    std::lock_guard join_lock(s->join_mutex);
     if (s->thread.joinable()) s->thread.join();
+  }
 }
 
 std::optional<InstanceTarget> EndpointManager::route(const std::string& name, const std::string& target_variant) {

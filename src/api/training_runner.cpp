@@ -7,6 +7,8 @@
 
 #include <ctime>
 #include <fstream>
+#include <iterator>
+#include <thread>
 
 #include "api/child_process.h"
 #include "api/names.h"
@@ -36,6 +38,26 @@ std::string clock_text() {
 }
 
 fs::path downloaded_marker(const fs::path& job_dir) { return job_dir / "input" / ".channels-downloaded"; }
+
+// A service that was killed leaves its job's process finishing its checkpoint (it got SIGTERM):
+// the job must not run twice in one folder, so wait for it (SIGKILL after the grace period).
+void wait_for_previous_process(const fs::path& job_dir, std::chrono::milliseconds grace) {
+  std::ifstream in(job_dir / "process.pid");
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0) return;
+  auto alive = [&] {
+    std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    return !args.empty() && args.find(job_dir.string()) != std::string::npos;
+  };
+  const auto end = std::chrono::steady_clock::now() + grace;
+  while (alive() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (alive()) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    while (alive()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 }  // namespace
 
@@ -199,7 +221,9 @@ std::optional<int> TrainingRunner::run_training_process(const std::string& name,
     return s;
   }() + "`");
 
+  wait_for_previous_process(dir, options_.stop_grace);
   ChildProcess child(spec);
+  std::ofstream(dir / "process.pid") << child.pid() << "\n";
   const auto started = std::chrono::steady_clock::now();
   auto last_saved = started;
   std::optional<std::chrono::steady_clock::time_point> term_sent;

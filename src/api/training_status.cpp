@@ -20,7 +20,9 @@ void enter_secondary_status(json& doc, const std::string& secondary, const std::
   if (!transitions.is_array()) transitions = json::array();
   if (!transitions.empty() && !transitions.back().contains("EndTime")) transitions.back()["EndTime"] = now;
   json entry = {{"Status", secondary}, {"StartTime", now}, {"StatusMessage", message}};
-  const std::string primary = primary_status(secondary);
+  std::string primary = primary_status(secondary);
+  // A stopped job uploads what it has while it is still Stopping.
+  if (secondary == "Uploading" && doc.value("TrainingJobStatus", "") == "Stopping") primary = "Stopping";
   if (is_terminal_training_status(primary)) entry["EndTime"] = now;
   transitions.push_back(entry);
   doc["SecondaryStatus"] = secondary;
