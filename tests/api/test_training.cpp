@@ -192,6 +192,22 @@ TEST(Training, AFailedJobCarriesTheAlgorithmsReason) {
   EXPECT_NE(reason.find("num_classes"), std::string::npos) << reason;
 }
 
+TEST(Training, InstanceCountTwoRunsTwoRanks) {
+  ApiServer api;
+  const fs::path data = api.temp() / "data";
+  test::write_synthetic_data(data);
+  json request = test::training_job_request("two", data, api.temp() / "out", 1);
+  request["ResourceConfig"]["InstanceCount"] = 2;
+  ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
+  const json job = wait_job(api, "two");
+  const std::string log = api::read_log(api.root(), "training-jobs", "two");
+  ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job << log;
+  EXPECT_NE(log.find("launch --nproc 2"), std::string::npos) << log;
+  EXPECT_NE(log.find("rank 1 of 2 joined"), std::string::npos) << log;
+  const json rc = json::parse(io::read_file(api.root() / "training-jobs" / "two" / "input" / "config" / "resourceconfig.json"));
+  EXPECT_EQ(rc["hosts"], json({"algo-1", "algo-2"}));
+}
+
 TEST(Training, QueueMaxRuntimeAndARestartThatResumes) {
   test::TempDir dir;
   const fs::path data = dir / "data";
