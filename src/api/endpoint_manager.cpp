@@ -247,6 +247,8 @@ Outcome poll_set(Instances& set, bool restart_dead, const std::string& endpoint)
   for (auto& instance : set) {
     if (auto status = instance->exited()) {
       if (!restart_dead) return {false, first_line_of_failure(*instance, *status)};
+      // One that keeps dying (a damaged model) is restarted every few seconds, not in a tight loop.
+      if (instance->uptime() < std::chrono::seconds(std::min(30, 1 << std::min(instance->starts(), 5)))) continue;
       spdlog::warn("endpoint {}: an instance of variant {} exited with status {}; restarting it", endpoint,
                    instance->variant(), *status);
       instance->start();

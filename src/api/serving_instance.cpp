@@ -13,6 +13,7 @@ void ServingInstance::start() {
   port_ = io::free_port();
   ready_ = false;
   ++starts_;
+  started_at_ = std::chrono::steady_clock::now();
   ChildSpec child;
   child.executable = spec_.executable;
   child.log = spec_.log;

@@ -38,6 +38,8 @@ class ServingInstance {
   int port() const { return port_; }
   bool ready() const { return ready_; }
   int starts() const { return starts_; }
+  // Time since the last start (a crashing instance is restarted at most every few seconds).
+  std::chrono::steady_clock::duration uptime() const { return std::chrono::steady_clock::now() - started_at_; }
   const std::filesystem::path& log() const { return spec_.log; }
 
  private:
@@ -47,6 +49,7 @@ class ServingInstance {
   int port_ = 0;
   bool ready_ = false;
   int starts_ = 0;
+  std::chrono::steady_clock::time_point started_at_{};
 };
 
 }  // namespace segmaker::api
