@@ -17,6 +17,7 @@
 #include "api/training_status.h"
 #include "io/error.h"
 #include "io/paths.h"
+#include "storage/transfer.h"
 #include "train/sagemaker_env.h"
 
 namespace segmaker::api {
@@ -193,10 +194,32 @@ void TrainingRunner::run_phases(const std::string& name, Running& running) {
   }
   if (shutting_down_) return;
   if (running.stop) return finish(name, static_cast<StopReason>(running.stop.load()), std::nullopt);
+  sync_checkpoints(name, doc->document, /*upload=*/false);
   set_status(name, "Training", "Training image download completed. Training in progress.");
   const auto status = run_training_process(name, running);
+  sync_checkpoints(name, doc->document, /*upload=*/true);
   if (!status) return;  // the service is stopping: the job resumes on the next start
   finish(name, static_cast<StopReason>(running.stop.load()), status);
+}
+
+void TrainingRunner::sync_checkpoints(const std::string& name, const json& doc, bool upload) {
+  // CheckpointConfig.S3Uri: SageMaker's managed checkpointing. A job that starts with no local
+  // checkpoint takes the bucket's (another machine's, an earlier service's); after every run the
+  // local ones go back up. A failed sync is logged, never fatal (the local checkpoints stay).
+  if (!doc.contains("CheckpointConfig") || !doc["CheckpointConfig"].is_object()) return;
+  const std::string uri = doc["CheckpointConfig"].value("S3Uri", "");
+  const fs::path local = train::SageMakerLayout{job_dir(name)}.checkpoint_dir();
+  if (uri.empty()) return;
+  try {
+    if (upload) {
+      if (!io::is_empty_dir(local)) storage::upload_folder(local, uri, options_.storage);
+    } else if (io::is_empty_dir(local)) {
+      const auto got = storage::download_prefix(uri, local, options_.storage);
+      if (got.objects) append_log(name, "checkpoints downloaded from " + uri);
+    }
+  } catch (const std::exception& e) {
+    append_log(name, std::string("checkpoint sync with ") + uri + " failed: " + e.what());
+  }
 }
 
 std::optional<int> TrainingRunner::run_training_process(const std::string& name, Running& running) {

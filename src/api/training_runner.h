@@ -20,6 +20,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "storage/storage.h"
 
 namespace segmaker::api {
@@ -71,6 +73,7 @@ class TrainingRunner {
   // Runs the child; returns its exit status, or nothing when the service is shutting down.
   std::optional<int> run_training_process(const std::string& name, Running& running);
   void finish(const std::string& name, StopReason reason, std::optional<int> exit_status);
+  void sync_checkpoints(const std::string& name, const nlohmann::json& document, bool upload);
   void append_log(const std::string& name, const std::string& line) const;
   void set_status(const std::string& name, const std::string& secondary, const std::string& message);
 

@@ -7,6 +7,7 @@
 // endpoint-deleted`; stop-training-job → Stopped; MaxRuntimeInSeconds → MaxRuntimeExceeded; kill -9
 // of the service mid-training → restart → the job resumes and completes.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <fstream>
@@ -132,6 +133,13 @@ class Clients : public ::testing::Test {
   json describe(const std::string& job) const {
     return aws_json("sagemaker describe-training-job --training-job-name " + job);
   }
+  // The same over plain HTTP, for polling loops (an aws CLI start costs a second or more).
+  json poll(const std::string& job) const {
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Post("/", {{"X-Amz-Target", "SageMaker.DescribeTrainingJob"}}, json{{"TrainingJobName", job}}.dump(),
+                    "application/x-amz-json-1.1");
+    return r ? json::parse(r->body, nullptr, false) : json();
+  }
   // The CreateTrainingJob request of the notebook (the estimator's fields), for cli-input-json.
   fs::path training_request(const std::string& name, int epochs, int max_runtime = 3600) const {
     json channels = json::array();
@@ -186,7 +194,7 @@ TEST_F(Clients, TheNotebookWithTheAwsCliAndBoto3) {
   const fs::path data = prepare_sample();
 
   // Estimator.fit: create-training-job, then boto3's waiter.
-  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("pets-1", 2).string()), 0) << log();
+  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("pets-1", 1).string()), 0) << log();
   ASSERT_EQ(boto3_wait("training_job_completed_or_stopped", "TrainingJobName=pets-1"), 0) << io::read_file(dir_ / "wait.out") << log();
   const json job = describe("pets-1");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << log();
@@ -197,7 +205,7 @@ TEST_F(Clients, TheNotebookWithTheAwsCliAndBoto3) {
   ASSERT_TRUE(bucket_->get("output/pets-1/output/model.tar.gz", dir_ / "model.tar.gz")) << "the artifact is in the bucket";
   std::string logs;
   EXPECT_EQ(run_cli("api logs pets-1 --root '" + (dir_ / "root").string() + "'", dir_ / "logs.txt"), 0);
-  EXPECT_NE(io::read_file(dir_ / "logs.txt").find("#quality_metric: host=algo-1, epoch=2, validation mIOU"), std::string::npos);
+  EXPECT_NE(io::read_file(dir_ / "logs.txt").find("#quality_metric: host=algo-1, epoch=1, validation mIOU"), std::string::npos);
 
   // Estimator.deploy: model, endpoint config, endpoint.
   const std::string model_url = job["ModelArtifacts"]["S3ModelArtifacts"];
@@ -246,7 +254,7 @@ TEST_F(Clients, StopMaxRuntimeAndAServiceKilledMidTraining) {
   prepare_sample();
   // stop-training-job on a long job.
   ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("long", 500).string()), 0);
-  ASSERT_TRUE(wait_until([&] { return describe("long")["SecondaryStatus"] == "Training"; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(wait_until([&] { return poll("long").value("SecondaryStatus", "") == "Training"; }, std::chrono::seconds(60)));
   ASSERT_EQ(aws("sagemaker stop-training-job --training-job-name long"), 0);
   ASSERT_EQ(boto3_wait("training_job_completed_or_stopped", "TrainingJobName=long"), 0) << io::read_file(dir_ / "wait.out");
   json job = describe("long");
@@ -254,14 +262,14 @@ TEST_F(Clients, StopMaxRuntimeAndAServiceKilledMidTraining) {
   EXPECT_EQ(job["SecondaryStatus"], "Stopped");
 
   // MaxRuntimeInSeconds.
-  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("capped", 500, 8).string()), 0);
+  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("capped", 500, 5).string()), 0);
   ASSERT_EQ(boto3_wait("training_job_completed_or_stopped", "TrainingJobName=capped"), 0) << io::read_file(dir_ / "wait.out");
   job = describe("capped");
   EXPECT_EQ(job["TrainingJobStatus"], "Stopped") << job;
   EXPECT_EQ(job["SecondaryStatus"], "MaxRuntimeExceeded");
 
   // kill -9 of the service after the job's first epoch; a new service resumes it.
-  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("survivor", 3).string()), 0);
+  ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + training_request("survivor", 2).string()), 0);
   const fs::path metrics = dir_ / "root" / "training-jobs" / "survivor" / "output" / "data" / "metrics.jsonl";
   ASSERT_TRUE(wait_until([&] { return count_lines(metrics) >= 1; }, std::chrono::seconds(120))) << log();
   kill(api_, SIGKILL);
@@ -271,7 +279,7 @@ TEST_F(Clients, StopMaxRuntimeAndAServiceKilledMidTraining) {
   ASSERT_EQ(boto3_wait("training_job_completed_or_stopped", "TrainingJobName=survivor"), 0) << io::read_file(dir_ / "wait.out");
   job = describe("survivor");
   EXPECT_EQ(job["TrainingJobStatus"], "Completed") << job << log();
-  EXPECT_EQ(count_lines(metrics), 3);
+  EXPECT_EQ(count_lines(metrics), 2);
   std::string text;
   EXPECT_EQ(run_cli("api logs survivor --root '" + (dir_ / "root").string() + "'", dir_ / "logs.txt"), 0);
   EXPECT_NE(io::read_file(dir_ / "logs.txt").find("resuming from"), std::string::npos) << io::read_file(dir_ / "logs.txt");

@@ -2,7 +2,7 @@
 // Starting → Downloading → Training → Uploading → Completed and leaves its artifact, metrics and log;
 // the model serves from an endpoint (instances restarted when they die, updated without a failed
 // request, deleted); a transform job writes <input>.out; failures carry the algorithm's reason; the
-// queue, StopTrainingJob on a waiting job, MaxRuntimeInSeconds and a restart of the service.
+// queue, StopTrainingJob on a waiting job, and restarts of the service that a job and an endpoint survive.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -75,7 +75,7 @@ TEST(Training, JobToEndpointToTransform) {
   ApiServer api;
   const fs::path data = api.temp() / "data", out = api.temp() / "out";
   test::write_synthetic_data(data);
-  ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("tiny", data, out, 2)).status, 200);
+  ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("tiny", data, out, 1)).status, 200);
   const json job = wait_job(api, "tiny");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << "\n" << api::read_log(api.root(), "training-jobs", "tiny");
   EXPECT_EQ(statuses(job), (std::vector<std::string>{"Starting", "Downloading", "Training", "Uploading", "Completed"}));
@@ -89,7 +89,7 @@ TEST(Training, JobToEndpointToTransform) {
   EXPECT_EQ(train::read_artifact(artifact).spec.backbone, "resnet-18");
   EXPECT_TRUE(fs::exists(out / "tiny" / "output" / "output.tar.gz"));
   const std::string log = api::read_log(api.root(), "training-jobs", "tiny");
-  EXPECT_NE(log.find("#quality_metric: host=algo-1, epoch=2, validation mIOU <score>="), std::string::npos) << log;
+  EXPECT_NE(log.find("#quality_metric: host=algo-1, epoch=1, validation mIOU <score>="), std::string::npos) << log;
 
   // Deploy: 2 instances.
   ASSERT_EQ(api.call("CreateModel", {{"ModelName", "tiny"}, {"ExecutionRoleArn", "arn:aws:iam::000000000000:role/dummy"},
@@ -192,12 +192,13 @@ TEST(Training, AFailedJobCarriesTheAlgorithmsReason) {
   EXPECT_NE(reason.find("num_classes"), std::string::npos) << reason;
 }
 
-TEST(Training, InstanceCountTwoRunsTwoRanks) {
+TEST(Training, InstanceCountTwoRunsTwoRanksWithManagedCheckpoints) {
   ApiServer api;
   const fs::path data = api.temp() / "data";
   test::write_synthetic_data(data);
   json request = test::training_job_request("two", data, api.temp() / "out", 1);
   request["ResourceConfig"]["InstanceCount"] = 2;
+  request["CheckpointConfig"] = {{"S3Uri", "file://" + (api.temp() / "checkpoints").string()}};
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
   const json job = wait_job(api, "two");
   const std::string log = api::read_log(api.root(), "training-jobs", "two");
@@ -206,54 +207,61 @@ TEST(Training, InstanceCountTwoRunsTwoRanks) {
   EXPECT_NE(log.find("rank 1 of 2 joined"), std::string::npos) << log;
   const json rc = json::parse(io::read_file(api.root() / "training-jobs" / "two" / "input" / "config" / "resourceconfig.json"));
   EXPECT_EQ(rc["hosts"], json({"algo-1", "algo-2"}));
+  EXPECT_TRUE(fs::exists(api.temp() / "checkpoints" / "checkpoint.pt")) << "CheckpointConfig: checkpoints synced up";
 }
 
-TEST(Training, QueueMaxRuntimeAndARestartThatResumes) {
+TEST(Training, QueueAndARestartThatResumes) {
   test::TempDir dir;
   const fs::path data = dir / "data";
   test::write_synthetic_data(data);
   ServiceOptions o;
   o.max_jobs = 1;
   o.limits.max_waiting_jobs = 2;
+  const fs::path metrics = dir / "root" / "training-jobs" / "first" / "output" / "data" / "metrics.jsonl";
   {
     ApiServer api(o, dir / "root");
-    json long_job = test::training_job_request("long", data, dir / "out", 500);
-    long_job["StoppingCondition"]["MaxRuntimeInSeconds"] = 6;
-    ASSERT_EQ(api.call("CreateTrainingJob", long_job).status, 200);
+    ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("first", data, dir / "out", 6)).status, 200);
     ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("queued", data, dir / "out", 1)).status, 200);
     const auto limit = api.call("CreateTrainingJob", test::training_job_request("third", data, dir / "out", 1));
     EXPECT_EQ(limit.type(), "ResourceLimitExceeded") << limit.body;
-    EXPECT_TRUE(test::wait_until([&] { return describe_job(api, "long")["SecondaryStatus"] == "Training"; }, std::chrono::seconds(60)));
+    EXPECT_TRUE(test::wait_until([&] { return describe_job(api, "first")["SecondaryStatus"] == "Training"; }, std::chrono::seconds(60)));
     EXPECT_EQ(describe_job(api, "queued")["SecondaryStatus"], "Starting") << "waits for the one slot";
     ASSERT_EQ(api.call("StopTrainingJob", {{"TrainingJobName", "queued"}}).status, 200);
     const json queued = describe_job(api, "queued");
     EXPECT_EQ(queued["TrainingJobStatus"], "Stopped");
     EXPECT_EQ(statuses(queued), (std::vector<std::string>{"Starting", "Stopped"}));
 
-    const json stopped = wait_job(api, "long");
-    EXPECT_EQ(stopped["TrainingJobStatus"], "Stopped") << stopped;
-    EXPECT_EQ(stopped["SecondaryStatus"], "MaxRuntimeExceeded");
-    const auto s = statuses(stopped);
-    EXPECT_NE(std::find(s.begin(), s.end(), "Stopping"), s.end());
-    EXPECT_TRUE(fs::exists(dir / "root" / "training-jobs" / "long" / "checkpoints" / "checkpoint.pt"))
-        << "SIGTERM made the job checkpoint";
-
-    // A job running when the service stops resumes from its checkpoint when it starts again.
-    ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("resumed", data, dir / "out", 6)).status, 200);
-    EXPECT_TRUE(test::wait_until([&] { return test::count_lines(dir / "root" / "training-jobs" / "resumed" / "output" / "data" / "metrics.jsonl") >= 1; },
-                                 std::chrono::seconds(120)));
+    // The service stops (SIGTERM path) while the job runs: the job checkpoints and stays InProgress.
+    EXPECT_TRUE(test::wait_until([&] { return test::count_lines(metrics) >= 1; }, std::chrono::seconds(120)));
     api.stop();
     EXPECT_EQ(api.call("ListModels").status, 0) << "the service is down";
   }
-  ApiServer again(o, dir / "root");
-  EXPECT_EQ(again.call("DescribeTrainingJob", {{"TrainingJobName", "long"}}).body["SecondaryStatus"], "MaxRuntimeExceeded");
-  const json resumed = wait_job(again, "resumed");
-  EXPECT_EQ(resumed["TrainingJobStatus"], "Completed") << resumed;
-  const auto s = statuses(resumed);
-  EXPECT_NE(std::find(s.begin(), s.end(), "Interrupted"), s.end()) << resumed;
-  const std::string log = api::read_log(dir / "root", "training-jobs", "resumed");
-  EXPECT_NE(log.find("resuming from"), std::string::npos) << log;
-  EXPECT_EQ(test::count_lines(dir / "root" / "training-jobs" / "resumed" / "output" / "data" / "metrics.jsonl"), 6);
+  {
+    ApiServer again(o, dir / "root");
+    const json resumed = wait_job(again, "first");
+    EXPECT_EQ(resumed["TrainingJobStatus"], "Completed") << resumed;
+    const auto s = statuses(resumed);
+    EXPECT_NE(std::find(s.begin(), s.end(), "Interrupted"), s.end()) << resumed;
+    const std::string log = api::read_log(dir / "root", "training-jobs", "first");
+    EXPECT_NE(log.find("resuming from"), std::string::npos) << log;
+    EXPECT_EQ(test::count_lines(metrics), 6);
+
+    // An endpoint in service when the service stops comes back when it starts again.
+    ASSERT_EQ(again.call("CreateModel", {{"ModelName", "first"}, {"ExecutionRoleArn", "arn:aws:iam::000000000000:role/dummy"},
+                                         {"PrimaryContainer", {{"ModelDataUrl", resumed["ModelArtifacts"]["S3ModelArtifacts"]}}}})
+                  .status, 200);
+    ASSERT_EQ(again.call("CreateEndpointConfig", {{"EndpointConfigName", "first"},
+                                                  {"ProductionVariants", {{{"VariantName", "v"}, {"ModelName", "first"},
+                                                                           {"InitialInstanceCount", 1}, {"InstanceType", "ml.m5.large"}}}}})
+                  .status, 200);
+    ASSERT_EQ(again.call("CreateEndpoint", {{"EndpointName", "kept"}, {"EndpointConfigName", "first"}}).status, 200);
+    EXPECT_EQ(again.wait_while("DescribeEndpoint", {{"EndpointName", "kept"}}, "EndpointStatus", {"Creating"})["EndpointStatus"], "InService");
+  }
+  ApiServer third(o, dir / "root");
+  const json ep = third.wait_while("DescribeEndpoint", {{"EndpointName", "kept"}}, "EndpointStatus", {"SystemUpdating", "Creating"});
+  EXPECT_EQ(ep["EndpointStatus"], "InService") << ep;
+  const std::string image = io::read_file(io::list_files(data / "validation", {".jpg"}).front());
+  EXPECT_EQ(invoke(third, "kept", image, {}, "image/jpeg")->status, 200);
 }
 
 }  // namespace
