@@ -5,27 +5,35 @@
 #include <memory>
 
 #include "commands.h"
-#include "train/evaluate.h"
+#include "inference/evaluate.h"
 
 namespace segmaker::app {
 
 Command add_evaluate_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("evaluate", "Compute mIOU, pixel accuracy and per-class IoU of a model on a data channel");
-  auto o = std::make_shared<train::EvaluateOptions>();
+  auto o = std::make_shared<inference::EvaluateOptions>();
   auto no_progress = std::make_shared<bool>(false);
+  auto full_size = std::make_shared<bool>(false);
   sub->add_option("--model", o->model, "model.tar.gz or an unpacked model folder")->required();
   sub->add_option("--data", o->data_dir, "Prepared data folder")->required();
   sub->add_option("--channel", o->channel, "Channel to evaluate")->capture_default_str();
   sub->add_option("--output", o->output, "Write the metrics (with the confusion matrix) to this JSON file");
-  sub->add_option("--device", o->device, "cpu or cuda[:N]")->capture_default_str();
-  sub->add_option("--batch-size", o->batch_size, "Images per batch (default: the model's validation_mini_batch_size)");
-  sub->add_flag("--full-size", o->full_size,
-                "Evaluate every image whole at its own size (default: training's validation crop, so figures match)");
+  sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
+  auto* input_size = sub->add_option("--input-size", o->predictor.input_size,
+                                     "Short side the network sees: 0 = the model's input size (its crop_size), -1 = the "
+                                     "image's own size (as for predict and serve)")
+                         ->capture_default_str();
+  sub->add_flag("--full-size", *full_size, "The network sees every image at its own size (= --input-size -1)")->excludes(input_size);
+  sub->add_flag("--center-crop", o->center_crop,
+                "Score training's validation crops instead (short side → input size, centre crop), so the figures match "
+                "training's validation:mIOU (default: every image whole, exactly as `predict --accept image/png` answers it)");
+  sub->add_option("--batch-size", o->batch_size, "--center-crop: images per batch (default: the model's validation_mini_batch_size)");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
-  return {sub, [o, no_progress, &global] {
+  return {sub, [o, no_progress, full_size, &global] {
             o->threads = global.threads;
             o->progress = !*no_progress;
-            auto j = train::evaluate_model(*o);
+            if (*full_size) o->predictor.input_size = -1;
+            auto j = inference::evaluate_model(*o);
             spdlog::info("evaluate: mIOU {:.4f}, pixel accuracy {:.4f} on {} images{}", j["mIOU"].get<double>(),
                          j["pixel_accuracy"].get<double>(), j["images"].get<std::size_t>(),
                          o->output.empty() ? "" : " (written to " + o->output.string() + ")");

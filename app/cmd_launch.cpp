@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "stop_signal.h"
-#include "train/launcher.h"
+#include "train/distributed/launcher.h"
 
 namespace segmaker::app {
 

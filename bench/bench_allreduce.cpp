@@ -11,7 +11,7 @@
 #include <atomic>
 #include <thread>
 
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 #include "io/free_port.h"
 
 namespace {

@@ -36,6 +36,8 @@ bool check_uri(Validator& v, const std::string& value, const std::string& path) 
   return false;
 }
 
+std::string as_folder_uri(const std::string& uri) { return uri.empty() || uri.back() == '/' ? uri : uri + "/"; }
+
 std::string join_uri(const std::string& prefix, const std::string& relative) {
   if (prefix.empty()) return relative;
   return prefix.back() == '/' ? prefix + relative : prefix + "/" + relative;

@@ -19,6 +19,10 @@ double now_seconds();
 // Records a violation on `v` and returns false when it is none of these.
 bool check_uri(Validator& v, const std::string& value, const std::string& path);
 
+// A channel's URI as a folder: "s3://b/data/train" → "s3://b/data/train/". An S3 prefix without the
+// slash would also match data/train_annotation/…; every channel of this algorithm is a folder.
+std::string as_folder_uri(const std::string& uri);
+
 // `prefix` + "/" + `relative` without doubling the slash ("s3://b/out/" + "job/output" → "s3://b/out/job/output").
 std::string join_uri(const std::string& prefix, const std::string& relative);
 

@@ -24,7 +24,7 @@ void download_channels(const json& doc, const fs::path& job_dir, const storage::
     const fs::path target = layout.data_dir() / name;
     fs::remove_all(target);  // a download cut short by a restart starts again
     fs::create_directories(target);
-    const auto summary = storage::download_prefix(uri, target, config);
+    const auto summary = storage::download_prefix(as_folder_uri(uri), target, config);
     if (summary.objects == 0)
       throw UserError("No S3 objects found under S3 URL \"" + uri + "\" given in input data source (channel '" + name +
                       "'). Please ensure that the bucket exists in the selected region, that objects exist under "

@@ -116,7 +116,7 @@ void TransformRunner::execute(const std::string& name, Job& job) {
   });
   try {
     append_log(name, "downloading " + input_uri);
-    const auto summary = storage::download_prefix(input_uri, input, options_.storage);
+    const auto summary = storage::download_prefix(as_folder_uri(input_uri), input, options_.storage);
     if (summary.objects == 0) throw UserError("No S3 objects found under S3 URL \"" + input_uri + "\" given in the transform input");
     storage::download_file(d.at("_ModelDataUrl").get<std::string>(), model, options_.storage);
   } catch (const std::exception& e) {

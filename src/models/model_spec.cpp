@@ -32,7 +32,7 @@ bool contains(const std::vector<T>& values, const T& v) {
 bool ModelSpec::operator==(const ModelSpec& o) const {
   return algorithm == o.algorithm && backbone == o.backbone && num_classes == o.num_classes &&
          output_stride == o.output_stride && aux == o.aux && stride_in_1x1 == o.stride_in_1x1 &&
-         preprocessing == o.preprocessing;
+         preprocessing == o.preprocessing && input_size == o.input_size;
 }
 
 const std::vector<std::string>& supported_algorithms() {
@@ -60,16 +60,20 @@ void validate(const ModelSpec& s) {
   if (!contains(supported_output_strides(), s.output_stride))
     throw UserError("output_stride must be one of " + join(supported_output_strides()) + ", got " +
                     std::to_string(s.output_stride));
+  if (s.input_size < 0) throw UserError("input_size must be 0 (each image at its own size) or positive, got " +
+                                        std::to_string(s.input_size));
 }
 
 nlohmann::json to_json(const ModelSpec& s) {
-  return {{"algorithm", s.algorithm},
-          {"backbone", s.backbone},
-          {"num_classes", s.num_classes},
-          {"output_stride", s.output_stride},
-          {"aux", s.aux},
-          {"stride_in_1x1", s.stride_in_1x1},
-          {"preprocessing", data::to_json(s.preprocessing)}};
+  nlohmann::json j = {{"algorithm", s.algorithm},
+                      {"backbone", s.backbone},
+                      {"num_classes", s.num_classes},
+                      {"output_stride", s.output_stride},
+                      {"aux", s.aux},
+                      {"stride_in_1x1", s.stride_in_1x1},
+                      {"preprocessing", data::to_json(s.preprocessing)}};
+  if (s.input_size > 0) j["input_size"] = s.input_size;
+  return j;
 }
 
 ModelSpec model_spec_from_json(const nlohmann::json& j) {
@@ -82,6 +86,7 @@ ModelSpec model_spec_from_json(const nlohmann::json& j) {
     s.output_stride = j.value("output_stride", s.output_stride);
     s.aux = j.value("aux", s.aux);
     s.stride_in_1x1 = j.value("stride_in_1x1", s.stride_in_1x1);
+    s.input_size = j.value("input_size", s.input_size);
   } catch (const nlohmann::json::exception& e) {
     throw UserError(std::string("malformed model spec (") + e.what() + "): " + j.dump());
   }

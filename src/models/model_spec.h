@@ -21,6 +21,10 @@ struct ModelSpec {
   // (torchvision "v1.5"). Has no effect on resnet-18/34 (basic blocks).
   bool stride_in_1x1 = false;
   data::Preprocessing preprocessing;
+  // Short side of the network's input at inference, in pixels: the training job's crop_size, the
+  // scale the network saw in validation. 0 = not fixed (each image at its own size). It does not
+  // change the network that is built; the artifact stores it (inference/artifact.h).
+  int input_size = 0;
 
   bool operator==(const ModelSpec& other) const;
 };
@@ -34,6 +38,7 @@ const std::vector<int>& supported_output_strides();
 void validate(const ModelSpec& spec);
 
 nlohmann::json to_json(const ModelSpec& spec);
+// `input_size` is written only when set (> 0).
 // Reads and validates a spec; `algorithm`, `backbone` and `num_classes` are required, the other
 // fields default as in ModelSpec. Throws UserError.
 ModelSpec model_spec_from_json(const nlohmann::json& j);

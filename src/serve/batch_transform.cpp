@@ -57,11 +57,11 @@ BatchTransformSummary run_batch_transform(const BatchTransformOptions& options) 
   (void)answer;
   const int threads = io::configure_torch_threads(options.threads);
   spdlog::info("loading {} ({} LibTorch threads)", options.model.string(), threads);
-  const auto predictor = models::Predictor::load(options.model, options.predictor);
+  const auto predictor = inference::Predictor::load(options.model, options.predictor);
   return run_batch_transform(options, *predictor);
 }
 
-BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const models::Predictor& predictor) {
+BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const inference::Predictor& predictor) {
   const auto start = std::chrono::steady_clock::now();
   const AnswerType answer = answer_type_from_name(options.accept);
   const auto inputs = batch_transform_inputs(options.input);

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/predictor.h"
+#include "inference/predictor.h"
 
 namespace segmaker::serve {
 
@@ -25,7 +25,7 @@ struct BatchTransformOptions {
   int workers = 0;   // images in flight at once; 0 = min(cores, 4)
   int threads = 0;   // LibTorch threads in all; 0 = all cores
   bool progress = true;
-  models::PredictorOptions predictor;
+  inference::PredictorOptions predictor;
 };
 
 struct BatchTransformSummary {
@@ -47,6 +47,6 @@ std::vector<std::string> batch_transform_answer_names(const std::vector<std::fil
 // Runs the transform with the predictor loaded from options.model.
 BatchTransformSummary run_batch_transform(const BatchTransformOptions& options);
 // The same with a predictor the caller already has (tests, evaluation).
-BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const models::Predictor& predictor);
+BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const inference::Predictor& predictor);
 
 }  // namespace segmaker::serve

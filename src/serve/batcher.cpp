@@ -26,7 +26,7 @@ Batcher::Batcher(KeyFn key, RunFn run, BatcherOptions options)
 
 Batcher::~Batcher() { shutdown(); }
 
-std::future<models::Prediction> Batcher::submit(cv::Mat image, bool probabilities) {
+std::future<inference::Prediction> Batcher::submit(cv::Mat image, bool probabilities) {
   Job job{std::move(image), {}, probabilities, std::chrono::steady_clock::now(), {}};
   job.key = key_(job.image);
   auto future = job.promise.get_future();

@@ -17,7 +17,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "models/prediction.h"
+#include "inference/prediction.h"
 
 namespace segmaker::serve {
 
@@ -47,7 +47,7 @@ class Batcher {
   // Images that share a key may share a batch (the server uses the network input size).
   using KeyFn = std::function<cv::Size(const cv::Mat& image)>;
   // Runs one batch: one Prediction per image, in order; probabilities when `probabilities`.
-  using RunFn = std::function<std::vector<models::Prediction>(const std::vector<cv::Mat>& images, bool probabilities)>;
+  using RunFn = std::function<std::vector<inference::Prediction>(const std::vector<cv::Mat>& images, bool probabilities)>;
 
   Batcher(KeyFn key, RunFn run, BatcherOptions options);
   // Finishes everything queued, then stops the workers.
@@ -57,7 +57,7 @@ class Batcher {
 
   // Queues one image; the future yields its Prediction (or the batch's exception).
   // Throws QueueFull when max_queue requests are already waiting, std::logic_error after shutdown().
-  std::future<models::Prediction> submit(cv::Mat image, bool probabilities);
+  std::future<inference::Prediction> submit(cv::Mat image, bool probabilities);
 
   // Stops accepting, runs what is queued, joins the workers. Idempotent.
   void shutdown();
@@ -71,7 +71,7 @@ class Batcher {
     cv::Size key;
     bool probabilities;
     std::chrono::steady_clock::time_point arrived;
-    std::promise<models::Prediction> promise;
+    std::promise<inference::Prediction> promise;
   };
 
   void worker_loop();

@@ -61,7 +61,7 @@ std::vector<std::int64_t> class_pixel_counts(const cv::Mat& mask, int num_classe
   return counts;
 }
 
-nlohmann::json encode_json_answer(const models::Prediction& prediction, const std::vector<std::string>& classes) {
+nlohmann::json encode_json_answer(const inference::Prediction& prediction, const std::vector<std::string>& classes) {
   const int c = prediction.num_classes;
   const auto counts = class_pixel_counts(prediction.mask, c);
   const double total = static_cast<double>(prediction.mask.total());
@@ -84,7 +84,7 @@ nlohmann::json encode_json_answer(const models::Prediction& prediction, const st
            {{"content_type", "image/png"}, {"encoding", "base64"}, {"data", base64_encode(encode_mask_png(prediction.mask))}}}};
 }
 
-std::string encode_answer(AnswerFormat format, const models::Prediction& prediction,
+std::string encode_answer(AnswerFormat format, const inference::Prediction& prediction,
                           const std::vector<std::string>& classes) {
   switch (format) {
     case AnswerFormat::Png:

@@ -8,7 +8,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <opencv2/core.hpp>
 
-#include "models/prediction.h"
+#include "inference/prediction.h"
 #include "serve/content_type.h"
 
 namespace segmaker::serve {
@@ -28,10 +28,10 @@ std::vector<std::int64_t> class_pixel_counts(const cv::Mat& mask, int num_classe
 // The JSON answer: {"classes": [...], "shape": [1, C, H, W], "height", "width",
 // "pixels": [{"id", "name", "count", "share"}...], "mask": {"content_type": "image/png",
 // "encoding": "base64", "data": "..."}}. `classes` may be shorter than num_classes (ids are named "class_<id>").
-nlohmann::json encode_json_answer(const models::Prediction& prediction, const std::vector<std::string>& classes);
+nlohmann::json encode_json_answer(const inference::Prediction& prediction, const std::vector<std::string>& classes);
 
 // The answer bytes for `format` (RecordIO needs prediction.probabilities).
-std::string encode_answer(AnswerFormat format, const models::Prediction& prediction,
+std::string encode_answer(AnswerFormat format, const inference::Prediction& prediction,
                           const std::vector<std::string>& classes);
 
 // Whether `format` needs the probabilities (not just the mask).

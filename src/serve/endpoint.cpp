@@ -56,10 +56,10 @@ int run_endpoint(const EndpointConfig& config) {
   BlockedSignals signals;
   const int threads = io::configure_torch_threads(config.threads);
 
-  const models::PredictorOptions predictor_options = config.predictor;
+  const inference::PredictorOptions predictor_options = config.predictor;
   Server server(config.server, [model_path, predictor_options] {
     spdlog::info("loading {}", model_path.string());
-    return std::shared_ptr<const models::Predictor>(models::Predictor::load(model_path, predictor_options));
+    return std::shared_ptr<const inference::Predictor>(inference::Predictor::load(model_path, predictor_options));
   });
   server.start();
   spdlog::info("serving on http://{}:{} with {} LibTorch threads; SIGTERM or Ctrl-C stops gracefully",

@@ -4,7 +4,7 @@
 // no new connections, every request in flight is answered, exit status 0.
 #include <filesystem>
 
-#include "models/predictor.h"
+#include "inference/predictor.h"
 #include "serve/server.h"
 
 namespace segmaker::serve {
@@ -15,7 +15,7 @@ struct EndpointConfig {
   bool sagemaker = false;
   std::filesystem::path sagemaker_root = "/opt/ml";
   int threads = 0;  // LibTorch threads; 0 = all cores
-  models::PredictorOptions predictor;
+  inference::PredictorOptions predictor;
   ServerOptions server;
 };
 

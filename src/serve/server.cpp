@@ -7,7 +7,7 @@
 
 #include "data/image_io.h"
 #include "io/error.h"
-#include "models/predictor.h"
+#include "inference/predictor.h"
 #include "serve/codecs.h"
 #include "serve/content_type.h"
 #include "serve/demo_page.h"
@@ -16,7 +16,7 @@ namespace segmaker::serve {
 
 // The loaded model and the batcher in front of it; shared by the request handlers.
 struct Server::Model {
-  std::shared_ptr<const models::Predictor> predictor;
+  std::shared_ptr<const inference::Predictor> predictor;
   std::unique_ptr<Batcher> batcher;
 };
 
@@ -127,7 +127,7 @@ void Server::register_routes() {
       return send_error(res, 413, "image of " + std::to_string(image.cols) + "x" + std::to_string(image.rows) + " = " +
                                       std::to_string(pixels) + " pixels exceeds the limit of " +
                                       std::to_string(options_.max_pixels) + " pixels (--max-pixels)");
-    std::future<models::Prediction> future;
+    std::future<inference::Prediction> future;
     try {
       future = model->batcher->submit(std::move(image), needs_probabilities(answer->format));
     } catch (const QueueFull& e) {
@@ -137,7 +137,7 @@ void Server::register_routes() {
       return send_error(res, 503, "the server is shutting down");
     }
     try {
-      const models::Prediction prediction = future.get();
+      const inference::Prediction prediction = future.get();
       res.status = 200;
       res.set_content(encode_answer(answer->format, prediction, model->predictor->classes()), answer->content_type);
     } catch (const std::exception& e) {

@@ -27,7 +27,7 @@ namespace httplib {
 class Server;
 }
 
-namespace segmaker::models {
+namespace segmaker::inference {
 class Predictor;
 }
 
@@ -46,7 +46,7 @@ class Server {
  public:
   // `load` builds the predictor; it runs on a background thread after the port is bound, so that
   // /ping answers 503 (not "connection refused") while a large model loads.
-  using Loader = std::function<std::shared_ptr<const models::Predictor>()>;
+  using Loader = std::function<std::shared_ptr<const inference::Predictor>()>;
 
   Server(ServerOptions options, Loader load);
   // Stops and joins (see stop()).

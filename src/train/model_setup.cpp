@@ -4,13 +4,13 @@
 #include "models/pretrained.h"
 #include "models/registry.h"
 #include "models/weights.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 
 namespace segmaker::train {
 
 namespace {
 
-void check_previous(const Hyperparameters& h, const ModelArtifact& previous, const std::filesystem::path& path) {
+void check_previous(const Hyperparameters& h, const inference::ModelArtifact& previous, const std::filesystem::path& path) {
   auto mismatch = [&](const std::string& name, const std::string& theirs, const std::string& ours) {
     throw UserError("incremental training: the previous model '" + path.string() + "' has " + name + " = " + theirs +
                     " but this job sets " + name + " = " + ours + "; they must match");
@@ -19,7 +19,8 @@ void check_previous(const Hyperparameters& h, const ModelArtifact& previous, con
   if (previous.spec.algorithm != h.algorithm) mismatch("algorithm", previous.spec.algorithm, h.algorithm);
   if (previous.spec.num_classes != h.num_classes)
     mismatch("num_classes", std::to_string(previous.spec.num_classes), std::to_string(h.num_classes));
-  const int crop = previous.hyperparameters.value("crop_size", h.crop_size);
+  // The previous job's crop_size is its network input size (read_artifact fills it in for old artifacts).
+  const int crop = previous.spec.input_size > 0 ? previous.spec.input_size : h.crop_size;
   if (crop != h.crop_size) mismatch("crop_size", std::to_string(crop), std::to_string(h.crop_size));
 }
 
@@ -36,7 +37,7 @@ ModelSetup setup_model(const Hyperparameters& h, const std::filesystem::path& pr
   ModelSetup setup;
 
   if (!previous_model.empty()) {
-    ModelArtifact previous = read_artifact(previous_model);
+    inference::ModelArtifact previous = inference::read_artifact(previous_model);
     check_previous(h, previous, previous_model);
     spec.output_stride = previous.spec.output_stride;
     spec.stride_in_1x1 = previous.spec.stride_in_1x1;

@@ -16,19 +16,20 @@
 #include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 #include "train/checkpoint.h"
-#include "train/communicator.h"
-#include "train/device.h"
+#include "train/distributed/communicator.h"
+#include "inference/device.h"
 #include "train/early_stopping.h"
-#include "train/gradient_sync.h"
+#include "train/distributed/gradient_sync.h"
 #include "train/loss.h"
-#include "train/metrics.h"
+#include "inference/metrics.h"
+#include "inference/quality_metric.h"
 #include "train/model_setup.h"
 #include "train/optimizer.h"
-#include "train/replica_check.h"
+#include "train/distributed/replica_check.h"
 #include "train/schedule.h"
-#include "train/sync_batchnorm.h"
+#include "train/distributed/sync_batchnorm.h"
 #include "train/validation.h"
 
 namespace segmaker::train {
@@ -73,11 +74,6 @@ std::string inference_weights(const models::SegmentationModel& model, const std:
     if (t.first.rfind("aux_classifier.", 0) != 0) kept.push_back(std::move(t));
   file.tensors = std::move(kept);
   return models::weights_to_bytes(file);
-}
-
-void print_metric(const std::string& host, int epoch, const std::string& what, double value) {
-  std::printf("#quality_metric: host=%s, epoch=%d, %s <score>=%.6f\n", host.c_str(), epoch, what.c_str(), value);
-  std::fflush(stdout);
 }
 
 void write_history(const fs::path& dir, const json& history) {
@@ -146,7 +142,7 @@ TrainResult train(const TrainOptions& options) {
                     std::to_string(world) + " ranks; use a multiple of " + std::to_string(world));
   const bool progress = options.progress && main_rank;
   const int threads = io::configure_torch_threads(options.threads);
-  const torch::Device device = resolve_device(options.device);
+  const torch::Device device = inference::resolve_device(options.device);
   const fs::path output_dir = options.output_dir.empty() ? options.model_dir : options.output_dir;
   const fs::path checkpoint_dir = options.checkpoint_dir.empty() ? output_dir / "checkpoints" : options.checkpoint_dir;
   if (options.model_dir.empty()) throw UserError("train: no output folder for the model");
@@ -321,7 +317,7 @@ TrainResult train(const TrainOptions& options) {
       pass.loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
       pass.images = static_cast<std::size_t>(sums[2]);
     }
-    SegmentationMetrics m = compute_metrics(pass.confusion);
+    inference::SegmentationMetrics m = inference::compute_metrics(pass.confusion);
     json record = to_json(m, classes);
     record["epoch"] = epoch + 1;
     record["train_loss"] = batches ? loss_sum / batches : 0.0;
@@ -336,10 +332,10 @@ TrainResult train(const TrainOptions& options) {
     }
     state.history.push_back(record);
     if (main_rank) {
-      print_metric(options.host, epoch + 1, "train loss", record["train_loss"].get<double>());
-      print_metric(options.host, epoch + 1, "validation loss", pass.loss);
-      print_metric(options.host, epoch + 1, "validation mIOU", m.miou);
-      print_metric(options.host, epoch + 1, "validation pixel_accuracy", m.pixel_accuracy);
+      inference::print_quality_metric(options.host, epoch + 1, "train loss", record["train_loss"].get<double>());
+      inference::print_quality_metric(options.host, epoch + 1, "validation loss", pass.loss);
+      inference::print_quality_metric(options.host, epoch + 1, "validation mIOU", m.miou);
+      inference::print_quality_metric(options.host, epoch + 1, "validation pixel_accuracy", m.pixel_accuracy);
       write_history(output_dir, state.history);
     }
 
@@ -385,19 +381,20 @@ TrainResult train(const TrainOptions& options) {
   result.best_metrics = state.history.at(static_cast<std::size_t>(state.best_epoch - 1));
   if (!state.history.empty()) write_curves(output_dir / "curves.png", state.history);
 
-  ModelArtifact artifact;
+  inference::ModelArtifact artifact;
   artifact.spec = model->spec();
   artifact.spec.aux = false;
+  artifact.spec.input_size = h.crop_size;  // the scale the network was validated at
   artifact.classes = classes;
   artifact.hyperparameters = to_json(h);
   artifact.metrics = result.best_metrics;
   artifact.weights = state.best_weights;
   if (options.unpacked_model) {
-    write_artifact_dir(options.model_dir, artifact);
+    inference::write_artifact_dir(options.model_dir, artifact);
     result.model = options.model_dir;
   } else {
     result.model = options.model_dir / "model.tar.gz";
-    write_artifact(result.model, artifact);
+    inference::write_artifact(result.model, artifact);
   }
   spdlog::info("best validation mIOU {:.4f} (pixel accuracy {:.4f}) at epoch {}; model written to '{}'", state.best_miou,
                result.best_metrics.at("pixel_accuracy").get<double>(), state.best_epoch, result.model.string());

@@ -9,7 +9,7 @@ namespace segmaker::train {
 ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
                               const torch::Device& device, bool progress) {
   const auto start = std::chrono::steady_clock::now();
-  ValidationPass pass{ConfusionMatrix(num_classes)};
+  ValidationPass pass{inference::ConfusionMatrix(num_classes)};
   torch::NoGradGuard no_grad;
   model->eval();
   loader.start_epoch(0);

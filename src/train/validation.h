@@ -5,12 +5,12 @@
 
 #include "data/loader.h"
 #include "models/segmentation_model.h"
-#include "train/metrics.h"
+#include "inference/metrics.h"
 
 namespace segmaker::train {
 
 struct ValidationPass {
-  ConfusionMatrix confusion;
+  inference::ConfusionMatrix confusion;
   // Mean cross-entropy per non-ignored pixel over the whole set (independent of the batching, so
   // that shards of it on several ranks add up to the same number): loss_sum / pixels.
   double loss = 0;

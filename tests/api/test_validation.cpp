@@ -106,6 +106,8 @@ TEST(Validation, SupportedImagesAndUris) {
   }
   EXPECT_EQ(join_uri("s3://b/out/", "job/output/model.tar.gz"), "s3://b/out/job/output/model.tar.gz");
   EXPECT_EQ(join_uri("s3://b/out", "job"), "s3://b/out/job");
+  EXPECT_EQ(as_folder_uri("s3://b/data/train"), "s3://b/data/train/");
+  EXPECT_EQ(as_folder_uri("s3://b/data/train/"), "s3://b/data/train/");
   EXPECT_EQ(make_arn("us-east-1", "000000000000", "training-job", "My-Job"),
             "arn:aws:sagemaker:us-east-1:000000000000:training-job/my-job");
 }

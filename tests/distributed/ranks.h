@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "train/communicator.h"
+#include "train/distributed/communicator.h"
 #include "io/free_port.h"
 
 namespace segmaker::test {

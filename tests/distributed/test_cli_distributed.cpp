@@ -14,7 +14,7 @@
 #include "io/paths.h"
 #include "support/process.h"
 #include "support/test_util.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 #include "train/synthetic.h"
 
 namespace segmaker::train {
@@ -108,7 +108,7 @@ TEST_F(DistributedCli, TwoRanksFollowTheSingleProcessLossCurveWithTheSameGlobalB
   EXPECT_NE(log.find("epoch 3: parameters identical on all 2 ranks"), std::string::npos) << log;
   EXPECT_NE(log.find("all 2 rank(s) finished"), std::string::npos) << log;
   EXPECT_EQ(std::count(log.begin(), log.end(), '#'), 12) << log;  // rank 0 alone prints the metric lines
-  ModelArtifact a = read_artifact(dir_ / "ranks-learning" / "model.tar.gz");
+  inference::ModelArtifact a = inference::read_artifact(dir_ / "ranks-learning" / "model.tar.gz");
   EXPECT_EQ(a.spec.backbone, "resnet-18");
   EXPECT_EQ(a.hyperparameters["mini_batch_size"], 4);
 }

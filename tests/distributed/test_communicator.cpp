@@ -8,8 +8,8 @@
 
 #include "ranks.h"
 #include "support/test_util.h"
-#include "train/communicator.h"
-#include "train/replica_check.h"
+#include "train/distributed/communicator.h"
+#include "train/distributed/replica_check.h"
 
 namespace segmaker::train {
 namespace {

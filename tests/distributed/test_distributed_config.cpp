@@ -4,8 +4,8 @@
 
 #include "io/error.h"
 #include "support/test_util.h"
-#include "train/distributed_config.h"
-#include "train/launcher.h"
+#include "train/distributed/distributed_config.h"
+#include "train/distributed/launcher.h"
 
 namespace segmaker::train {
 namespace {

@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "ranks.h"
-#include "train/gradient_sync.h"
+#include "train/distributed/gradient_sync.h"
 
 namespace segmaker::train {
 namespace {

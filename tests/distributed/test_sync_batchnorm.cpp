@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "ranks.h"
-#include "train/sync_batchnorm.h"
+#include "train/distributed/sync_batchnorm.h"
 
 namespace segmaker::train {
 namespace {

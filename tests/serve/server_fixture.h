@@ -5,18 +5,18 @@
 #include <memory>
 #include <string>
 
-#include "models/predictor.h"
+#include "inference/predictor.h"
 #include "serve/server.h"
-#include "serve/tiny_model.h"
+#include "support/tiny_model.h"
 #include "support/test_util.h"
 
 namespace segmaker::test {
 
 struct RunningServer {
-  std::shared_ptr<const models::Predictor> predictor;
+  std::shared_ptr<const inference::Predictor> predictor;
   std::unique_ptr<serve::Server> server;
 
-  explicit RunningServer(serve::ServerOptions options, std::shared_ptr<const models::Predictor> p)
+  explicit RunningServer(serve::ServerOptions options, std::shared_ptr<const inference::Predictor> p)
       : predictor(std::move(p)) {
     options.host = "127.0.0.1";
     options.port = 0;

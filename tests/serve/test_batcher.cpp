@@ -26,9 +26,9 @@ struct Recorder {
         for (const auto& im : images) ids.push_back(im.at<cv::Vec3b>(0, 0)[0]);
         batches.push_back(ids);
       }
-      std::vector<models::Prediction> out;
+      std::vector<inference::Prediction> out;
       for (const auto& im : images) {
-        models::Prediction p;
+        inference::Prediction p;
         p.num_classes = 2;
         p.mask = cv::Mat(im.size(), CV_8UC1, cv::Scalar(im.at<cv::Vec3b>(0, 0)[0]));
         if (probabilities) p.probabilities.assign(2 * im.total(), 0.5f);
@@ -57,7 +57,7 @@ TEST(Batcher, GathersConcurrentRequestsUpToMaxBatch) {
   o.max_batch = 4;
   o.max_delay_ms = 2000;  // long: batches close because they are full, not because time ran out
   Batcher b(size_key(), rec.run_fn(), o);
-  std::vector<std::future<models::Prediction>> futures;
+  std::vector<std::future<inference::Prediction>> futures;
   for (int i = 0; i < 8; ++i) futures.push_back(b.submit(image(i), false));
   for (int i = 0; i < 8; ++i) {
     auto p = futures[i].get();
@@ -76,7 +76,7 @@ TEST(Batcher, DifferentSizesNeverShareABatch) {
   o.max_batch = 8;
   o.max_delay_ms = 50;
   Batcher b(size_key(), rec.run_fn(), o);
-  std::vector<std::future<models::Prediction>> futures;
+  std::vector<std::future<inference::Prediction>> futures;
   for (int i = 0; i < 6; ++i) futures.push_back(b.submit(i % 2 ? image(i, 8, 6) : image(i, 6, 8), false));
   for (int i = 0; i < 6; ++i) {
     const auto p = futures[i].get();
@@ -126,7 +126,7 @@ TEST(Batcher, FullQueueIsRejectedNotGrown) {
   o.max_delay_ms = 0;
   o.max_queue = 2;
   Batcher b(size_key(), rec.run_fn(), o);
-  std::vector<std::future<models::Prediction>> futures;
+  std::vector<std::future<inference::Prediction>> futures;
   futures.push_back(b.submit(image(0), false));  // taken by the (blocked) worker...
   // ...once the worker has it, two more fit in the queue and the next is refused.
   for (int i = 0; i < 200 && b.stats().batches == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -147,7 +147,7 @@ TEST(Batcher, ExceptionsReachEveryRequestOfTheBatch) {
   o.max_delay_ms = 2000;
   std::atomic<int> calls{0};
   Batcher b(size_key(),
-            [&](const std::vector<cv::Mat>&, bool) -> std::vector<models::Prediction> {
+            [&](const std::vector<cv::Mat>&, bool) -> std::vector<inference::Prediction> {
               ++calls;
               throw std::runtime_error("model exploded");
             },

@@ -38,7 +38,7 @@ using test::wait_exit;
 
 TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
   test::TempDir tmp;
-  train::write_artifact_dir(tmp / "model", test::tiny_artifact(3, 64));
+  inference::write_artifact_dir(tmp / "model", test::tiny_artifact(3, 64));
   const int port = free_port();
   const fs::path log = tmp / "serve.log";
   // --input-size -1: the network runs at the image's own size, so that a big image takes long
@@ -94,7 +94,7 @@ TEST(ServeCli, ModelFlagAndMissingModel) {
 
 TEST(PredictCli, BatchTransformWritesAnswersSkipsBadImagesAndResumes) {
   test::TempDir tmp;
-  train::write_artifact(tmp / "model.tar.gz", test::tiny_artifact(3, 64));
+  inference::write_artifact(tmp / "model.tar.gz", test::tiny_artifact(3, 64));
   fs::create_directories(tmp / "in");
   data::write_png((tmp / "in" / "a.png").string(), random_image(50, 40, 1));
   std::ofstream(tmp / "in" / "b.jpg", std::ios::binary) << data::encode_jpeg(random_image(33, 47, 2));
@@ -139,7 +139,7 @@ TEST(PredictCli, BatchTransformWritesAnswersSkipsBadImagesAndResumes) {
   png.output = tmp / "masks";
   png.accept = "image/png";
   png.progress = false;
-  const models::Predictor predictor(test::tiny_artifact(3, 64));
+  const inference::Predictor predictor(test::tiny_artifact(3, 64));
   const auto summary = run_batch_transform(png, predictor);
   EXPECT_EQ(summary.total, 3u);
   EXPECT_EQ(summary.written, 2u);

@@ -17,8 +17,8 @@ namespace segmaker::serve {
 namespace {
 
 // A 3-class prediction of size 5x7 whose probabilities peak at the mask's class.
-models::Prediction sample_prediction(bool with_probabilities) {
-  models::Prediction p;
+inference::Prediction sample_prediction(bool with_probabilities) {
+  inference::Prediction p;
   p.num_classes = 3;
   p.mask = cv::Mat(5, 7, CV_8UC1);
   for (int y = 0; y < 5; ++y)

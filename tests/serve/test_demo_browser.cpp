@@ -49,7 +49,7 @@ TEST(DemoPage, UploadInChromiumShowsTheOverlay) {
   }
 
   ServerOptions o;
-  test::RunningServer s(o, std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64)));
+  test::RunningServer s(o, std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64)));
   const fs::path shot = tmp / "demo.png";
   const std::string cmd = node_env + "node '" + std::string(SEGMAKER_SOURCE_DIR) + "/tests/serve/demo_browser.js' " +
                           "'http://127.0.0.1:" + std::to_string(s.server->port()) + "/' '" + image.string() + "' '" +

@@ -47,7 +47,7 @@ void expect_error(const httplib::Result& r, int status) {
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    predictor_ = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64));
+    predictor_ = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64));
   }
   static void TearDownTestSuite() { predictor_.reset(); }
   static ServerOptions options() {
@@ -55,9 +55,9 @@ class ServerTest : public ::testing::Test {
     o.batching.max_delay_ms = 2;
     return o;
   }
-  static std::shared_ptr<const models::Predictor> predictor_;
+  static std::shared_ptr<const inference::Predictor> predictor_;
 };
-std::shared_ptr<const models::Predictor> ServerTest::predictor_;
+std::shared_ptr<const inference::Predictor> ServerTest::predictor_;
 
 TEST_F(ServerTest, PingIs503UntilTheModelIsLoaded) {
   std::promise<void> release;
@@ -88,7 +88,7 @@ TEST_F(ServerTest, PingIs503UntilTheModelIsLoaded) {
 TEST_F(ServerTest, AFailingLoadStopsTheServerWithTheReason) {
   ServerOptions o = options();
   o.port = 0;
-  Server server(o, []() -> std::shared_ptr<const models::Predictor> { throw DataError("model.tar.gz is damaged"); });
+  Server server(o, []() -> std::shared_ptr<const inference::Predictor> { throw DataError("model.tar.gz is damaged"); });
   server.start();
   EXPECT_THROW(server.wait(), DataError);
 }
@@ -266,9 +266,9 @@ TEST_F(ServerTest, ConcurrentClientsAreBatchedAndEachGetsItsOwnAnswer) {
 
 TEST_F(ServerTest, AFullQueueAnswers503) {
   // Native-size inference of 320x320 images is slow enough that the queue of 1 overflows.
-  models::PredictorOptions native;
+  inference::PredictorOptions native;
   native.input_size = -1;
-  auto slow = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64), native);
+  auto slow = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64), native);
   ServerOptions o = options();
   o.batching.max_batch = 1;
   o.batching.max_delay_ms = 0;
@@ -300,9 +300,9 @@ TEST_F(ServerTest, AFullQueueAnswers503) {
 }
 
 TEST_F(ServerTest, StopFinishesRequestsInFlight) {
-  models::PredictorOptions native;
+  inference::PredictorOptions native;
   native.input_size = -1;
-  auto slow = std::make_shared<const models::Predictor>(test::tiny_artifact(3, 64), native);
+  auto slow = std::make_shared<const inference::Predictor>(test::tiny_artifact(3, 64), native);
   ServerOptions o = options();
   o.port = 0;
   Server server(o, [slow] { return slow; });

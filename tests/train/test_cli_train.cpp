@@ -15,7 +15,7 @@
 #include "support/process.h"
 #include "support/test_util.h"
 #include "synthetic.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 
 namespace segmaker::train {
 namespace {
@@ -53,7 +53,7 @@ TEST(TrainCli, KilledJobResumesFromItsLastCheckpoint) {
   ASSERT_EQ(wait_exit(spawn_cli(resume, dir / "run2.log")), 0) << io::read_file(dir / "run2.log");
   EXPECT_NE(io::read_file(dir / "run2.log").find("resuming from"), std::string::npos);
   EXPECT_EQ(count_lines(dir / "out" / "metrics.jsonl"), 12);
-  ModelArtifact a = read_artifact(dir / "out" / "model.tar.gz");
+  inference::ModelArtifact a = inference::read_artifact(dir / "out" / "model.tar.gz");
   EXPECT_EQ(a.hyperparameters["epochs"], 12);
 
   // Same job uninterrupted: the same loss curve.
@@ -96,7 +96,7 @@ TEST(TrainCli, SageMakerContainerMode) {
   std::string log = io::read_file(dir / "log");
   EXPECT_NE(log.find("#quality_metric: host=algo-1, epoch=1, validation mIOU <score>="), std::string::npos) << log;
   EXPECT_NE(log.find("#quality_metric: host=algo-1, epoch=1, validation pixel_accuracy <score>="), std::string::npos);
-  EXPECT_EQ(read_artifact(root / "model").spec.backbone, "resnet-18");  // unpacked, SageMaker packs it
+  EXPECT_EQ(inference::read_artifact(root / "model").spec.backbone, "resnet-18");  // unpacked, SageMaker packs it
   EXPECT_TRUE(fs::exists(root / "output" / "data" / "metrics.jsonl"));
   EXPECT_TRUE(fs::exists(root / "checkpoints" / "checkpoint.pt"));
   EXPECT_FALSE(fs::exists(root / "output" / "failure"));

@@ -6,9 +6,9 @@
 #include "models/weights.h"
 #include "support/test_util.h"
 #include "synthetic.h"
-#include "train/artifact.h"
+#include "inference/artifact.h"
 #include "train/checkpoint.h"
-#include "train/evaluate.h"
+#include "inference/evaluate.h"
 #include "train/trainer.h"
 
 namespace segmaker::train {
@@ -56,7 +56,7 @@ TEST_F(Trainer, WritesArtifactMetricsAndCurvesAndEvaluateAgrees) {
   std::string jsonl = io::read_file(dir_ / "out" / "metrics.jsonl");
   EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 2);
 
-  ModelArtifact a = read_artifact(r.model);
+  inference::ModelArtifact a = inference::read_artifact(r.model);
   EXPECT_EQ(a.spec.backbone, "resnet-18");
   EXPECT_FALSE(a.spec.aux);
   EXPECT_EQ(a.classes, (std::vector<std::string>{"background", "square"}));
@@ -65,13 +65,14 @@ TEST_F(Trainer, WritesArtifactMetricsAndCurvesAndEvaluateAgrees) {
   models::SegmentationModel m = models::build_model(a.spec);
   models::load_weights_from_bytes(*m, a.weights);  // every name and shape matches
 
-  EvaluateOptions e;
+  inference::EvaluateOptions e;
+  e.center_crop = true;  // training's validation transform: the figures training reported
   e.model = r.model;
   e.data_dir = data();
   e.progress = false;
   e.threads = 2;
   e.output = dir_ / "eval.json";
-  json metrics = evaluate_model(e);
+  json metrics = inference::evaluate_model(e);
   EXPECT_NEAR(metrics["mIOU"].get<double>(), a.metrics["mIOU"].get<double>(), 1e-9);
   EXPECT_EQ(metrics["confusion_matrix"], a.metrics["confusion_matrix"]);
   EXPECT_TRUE(fs::exists(dir_ / "eval.json"));
@@ -121,9 +122,9 @@ TEST_F(Trainer, FrozenBackboneKeepsBackboneWeights) {
   hp["epochs"] = "1";
   TrainOptions o = tiny_job(data(), dir_ / "f", hp);
   TrainResult r = train(o);
-  models::WeightFile trained = models::weights_from_bytes(read_artifact(r.model).weights);
+  models::WeightFile trained = models::weights_from_bytes(inference::read_artifact(r.model).weights);
   torch::manual_seed(7);  // the job's seed: the same initial weights
-  models::ModelSpec spec = read_artifact(r.model).spec;
+  models::ModelSpec spec = inference::read_artifact(r.model).spec;
   models::SegmentationModel fresh = models::build_model(spec);
   models::WeightFile initial = models::weights_of(*fresh);
   int backbone = 0, head_changed = 0;

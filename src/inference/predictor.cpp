@@ -1,0 +1,139 @@
+// The Predictor (inference/predictor.h).
+#include "inference/predictor.h"
+
+#include <torch/torch.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "data/loader.h"
+#include "inference/artifact.h"
+#include "inference/device.h"
+#include "io/error.h"
+#include "models/inference.h"
+#include "models/registry.h"
+#include "models/weights.h"
+
+namespace segmaker::inference {
+namespace {
+
+constexpr int kSizeMultiple = 16;
+
+}  // namespace
+
+struct Predictor::Impl {
+  models::ModelSpec spec;
+  std::vector<std::string> classes;
+  int input_size = 0;
+  torch::Device device{torch::kCPU};
+  mutable models::SegmentationModel model{nullptr};  // forward() is not const; eval-mode forward does not mutate it
+};
+
+Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.spec = artifact.spec;
+  models::validate(m.spec);
+  m.classes = artifact.classes;
+  if (static_cast<int>(m.classes.size()) > m.spec.num_classes)
+    throw DataError("model artifact: " + std::to_string(m.classes.size()) + " class names for a " +
+                    std::to_string(m.spec.num_classes) + "-class model");
+  for (int id = static_cast<int>(m.classes.size()); id < m.spec.num_classes; ++id)
+    m.classes.push_back("class_" + std::to_string(id));
+  if (m.spec.num_classes > 255)
+    throw DataError("model artifact: " + std::to_string(m.spec.num_classes) + " classes do not fit an 8-bit mask");
+
+  m.input_size = options.input_size < 0 ? 0 : options.input_size > 0 ? options.input_size : m.spec.input_size;
+  m.device = resolve_device(options.device);
+
+  // Inference never needs the auxiliary head: build without it and ignore its weights if present.
+  models::ModelSpec build_spec = m.spec;
+  build_spec.aux = false;
+  m.model = models::build_model(build_spec);
+  models::LoadOptions load;
+  load.what = "model artifact weights";
+  load.skip_file_prefixes = {"aux_classifier."};
+  models::load_weights_from_bytes(*m.model, artifact.weights, load);
+  models::InferenceOptions inference;
+  inference.fold_batchnorm = options.fold_batchnorm;
+  models::prepare_for_inference(m.model, inference);
+  m.model->to(m.device);
+}
+
+Predictor::~Predictor() = default;
+
+std::unique_ptr<Predictor> Predictor::load(const std::filesystem::path& artifact, const PredictorOptions& options) {
+  return std::make_unique<Predictor>(read_artifact(artifact), options);
+}
+
+const models::ModelSpec& Predictor::spec() const { return impl_->spec; }
+const std::vector<std::string>& Predictor::classes() const { return impl_->classes; }
+int Predictor::num_classes() const { return impl_->spec.num_classes; }
+std::string Predictor::device() const { return impl_->device.str(); }
+int Predictor::input_size() const { return impl_->input_size; }
+
+cv::Size Predictor::network_size(cv::Size image) const {
+  const int target = impl_->input_size;
+  if (target <= 0 || image.width <= 0 || image.height <= 0) return image;
+  const bool landscape = image.width >= image.height;
+  const double long_side = static_cast<double>(landscape ? image.width : image.height) * target /
+                           static_cast<double>(landscape ? image.height : image.width);
+  const int rounded = std::max(target, static_cast<int>(std::lround(long_side / kSizeMultiple)) * kSizeMultiple);
+  return landscape ? cv::Size(rounded, target) : cv::Size(target, rounded);
+}
+
+Prediction Predictor::predict(const cv::Mat& rgb, bool probabilities) const {
+  return std::move(predict_batch({rgb}, probabilities).front());
+}
+
+std::vector<Prediction> Predictor::predict_batch(const std::vector<cv::Mat>& images, bool probabilities) const {
+  const auto& m = *impl_;
+  if (images.empty()) return {};
+  for (const auto& image : images)
+    if (image.empty() || image.type() != CV_8UC3)
+      throw DataError("Predictor: expected a non-empty 8-bit RGB image (CV_8UC3)");
+  const cv::Size net = network_size(images.front().size());
+  for (const auto& image : images)
+    if (network_size(image.size()) != net)
+      throw UserError("Predictor::predict_batch: images of network sizes " + std::to_string(net.width) + "x" +
+                      std::to_string(net.height) + " and " + std::to_string(network_size(image.size()).width) + "x" +
+                      std::to_string(network_size(image.size()).height) + " cannot share a batch");
+
+  c10::InferenceMode guard;
+  std::vector<torch::Tensor> inputs;
+  inputs.reserve(images.size());
+  for (const auto& image : images) {
+    cv::Mat resized = image;
+    if (image.size() != net) cv::resize(image, resized, net, 0, 0, cv::INTER_LINEAR);
+    inputs.push_back(data::image_to_tensor(resized, m.spec.preprocessing));
+  }
+  const torch::Tensor logits = m.model->forward(torch::stack(inputs).to(m.device)).out;
+
+  std::vector<Prediction> out(images.size());
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const int h = images[i].rows, w = images[i].cols;
+    torch::Tensor li = logits.slice(0, static_cast<int64_t>(i), static_cast<int64_t>(i) + 1);
+    if (li.size(2) != h || li.size(3) != w)
+      li = torch::nn::functional::interpolate(
+          li, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+    li = li.squeeze(0);  // [C, H, W]
+    Prediction& p = out[i];
+    p.num_classes = m.spec.num_classes;
+    // The mask is the argmax of the probabilities themselves (not of the logits), so that a reader
+    // of the probability answer finds exactly the mask answer, ties included (first id wins).
+    const torch::Tensor probs = torch::softmax(li, 0).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor mask = probs.argmax(0).to(torch::kUInt8).contiguous();
+    p.mask = cv::Mat(h, w, CV_8UC1);
+    std::memcpy(p.mask.data, mask.data_ptr<std::uint8_t>(), static_cast<std::size_t>(h) * static_cast<std::size_t>(w));
+    if (probabilities) {
+      const float* data = probs.data_ptr<float>();
+      p.probabilities.assign(data, data + probs.numel());
+    }
+  }
+  return out;
+}
+
+}  // namespace segmaker::inference

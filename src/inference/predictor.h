@@ -1,0 +1,73 @@
+#pragma once
+// THE Predictor: the one place where inference happens. It loads a model artifact, builds the
+// network its spec describes, loads the weights, prepares the model for inference (eval, drop the
+// auxiliary head, fold BatchNorm), and turns RGB images of any size into class masks and
+// probabilities with the preprocessing the model was trained with:
+//
+//   image (H×W) → resize so the short side is the model's input_size (the training crop_size, the
+//   scale the network saw in validation; the long side is rounded to a multiple of 16) → normalise
+//   (artifact's Preprocessing) → forward → logits resized back to H×W (bilinear) → softmax / argmax.
+//
+// `segmaker serve` (via serve/batcher), `segmaker predict` and `segmaker evaluate` all call it; none of them
+// re-implements a step. Torch-free header (pimpl): the HTTP and codec code compiles without LibTorch.
+// predict() and predict_batch() may be called from several threads at once.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "inference/prediction.h"
+#include "models/model_spec.h"
+
+namespace segmaker::inference {
+
+struct ModelArtifact;
+
+struct PredictorOptions {
+  // "cpu", "cuda", "cuda:1", ... (a runtime choice; UserError when unavailable).
+  std::string device = "cpu";
+  // Short side of the network input in pixels. 0 = the artifact's model_spec.input_size (the
+  // training crop_size; the image's own size when the artifact has none); -1 = always the image's own size.
+  int input_size = 0;
+  // Fold BatchNorm into the convolutions (same logits within float rounding, faster).
+  bool fold_batchnorm = true;
+};
+
+class Predictor {
+ public:
+  Predictor(const ModelArtifact& artifact, const PredictorOptions& options = {});
+  ~Predictor();
+  Predictor(const Predictor&) = delete;
+  Predictor& operator=(const Predictor&) = delete;
+
+  // Reads a model.tar.gz (or an unpacked artifact folder) and builds the predictor.
+  static std::unique_ptr<Predictor> load(const std::filesystem::path& artifact, const PredictorOptions& options = {});
+
+  const models::ModelSpec& spec() const;
+  // One name per class id (num_classes() entries; "class_<id>" where the artifact has none).
+  const std::vector<std::string>& classes() const;
+  int num_classes() const;
+  std::string device() const;
+  // The short side the network sees (0 = the image's own size).
+  int input_size() const;
+
+  // The size the network runs at for an image of `image_size` (width × height). Images with the
+  // same network size can share a batch.
+  cv::Size network_size(cv::Size image_size) const;
+
+  // One RGB image (CV_8UC3) → mask (and probabilities [C, H, W] when asked) at the image's size.
+  // Throws DataError on an empty or non-RGB image.
+  Prediction predict(const cv::Mat& rgb, bool probabilities = false) const;
+
+  // Several images in one forward pass. They must share network_size() (else UserError);
+  // each answer has its own image's size.
+  std::vector<Prediction> predict_batch(const std::vector<cv::Mat>& rgb_images, bool probabilities = false) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace segmaker::inference
