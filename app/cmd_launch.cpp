@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "stop_signal.h"
+#include "io/stop_signal.h"
 #include "train/distributed/launcher.h"
 
 namespace segmaker::app {
@@ -17,11 +17,11 @@ struct LaunchFlags {
 };
 
 int run_launch(LaunchFlags& f, const GlobalOptions& global) {
-  const auto stop_requested = install_stop_signal_handlers();
+  io::StopSignal stop;  // before any thread starts; the ranks get an unblocked mask (launcher.cpp)
   f.options.executable = std::filesystem::read_symlink("/proc/self/exe");
   if (f.options.threads_per_rank == 0 && global.threads > 0) f.options.threads_per_rank = global.threads;
   f.options.grace = std::chrono::milliseconds(static_cast<long long>(f.grace * 1000));
-  return train::launch(f.options, stop_requested);
+  return train::launch(f.options, stop.poll());
 }
 
 }  // namespace

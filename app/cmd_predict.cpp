@@ -22,7 +22,7 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--workers", o->workers, "Images in flight at once (0 = min(cores, 4))")->capture_default_str();
   sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
   sub->add_option("--input-size", o->predictor.input_size,
-                  "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
+                  "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();
   return {sub, [o, &global] {
             auto options = *o;

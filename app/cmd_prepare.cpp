@@ -20,7 +20,8 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--input", opts->input, "Oxford-IIIT Pet folder (images/, annotations/trimaps/, optional annotations/list.txt)")
       ->required();
   sub->add_option("--output", opts->output, "Folder to write train/, validation/, …, classes.json, manifest.tsv")->required();
-  sub->add_option("--validation-fraction", opts->validation_fraction, "Share of each breed held out for validation")
+  sub->add_option("--validation-fraction", opts->validation_fraction,
+                  "Share of each breed held out for validation (1.0: a pure test channel, 0.0: all train)")
       ->capture_default_str();
   sub->add_option("--seed", opts->seed, "Seed of the split")->capture_default_str();
   sub->add_option("--labels", *labels, "Label mode: trimap | binary | species | breed")

@@ -46,7 +46,7 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--http-threads", c.server.http_threads, "Connections served at once")->capture_default_str();
   sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
   sub->add_option("--input-size", c.predictor.input_size,
-                  "Short side the network sees: 0 = the model's crop_size, -1 = the image's own size")
+                  "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();
   return {sub, [f, host, &global] {
             auto config = f->config;

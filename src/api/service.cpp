@@ -2,13 +2,14 @@
 #include "api/service.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <signal.h>
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "api/transform_runner.h"
 #include "api/validation.h"
 #include "io/error.h"
+#include "io/stop_signal.h"
 
 namespace segmaker::api {
 
@@ -267,18 +269,22 @@ void Service::stop() {
 }
 
 int run_service(const ServiceOptions& options) {
-  // Before any thread exists: all threads inherit the blocked mask, only our wait sees the signals.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  io::StopSignal stop;  // before any thread exists: SIGTERM / SIGINT reach only its waiter
   Service service(options);
   service.start();
-  int sig = 0;
-  sigwait(&set, &sig);
-  spdlog::info("{}: stopping; running jobs checkpoint and resume when the service starts again",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::mutex mutex;
+  std::condition_variable stopped;
+  bool requested = false;
+  stop.on_stop([&](int sig) {
+    spdlog::info("{}: stopping; running jobs checkpoint and resume when the service starts again",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    std::lock_guard lock(mutex);
+    requested = true;
+    stopped.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  stopped.wait(lock, [&] { return requested; });
+  lock.unlock();
   service.stop();
   return 0;
 }

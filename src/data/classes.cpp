@@ -1,3 +1,4 @@
+// classes.json: reading its accepted shapes, writing segmaker's (data/classes.h).
 #include "data/classes.h"
 
 #include <nlohmann/json.hpp>
@@ -7,31 +8,70 @@
 
 namespace segmaker::data {
 
-ClassList classes_from_json(const nlohmann::json& j) {
-  try {
-    ClassList c;
-    const auto& classes = j.at("classes");
-    if (!classes.is_object() || classes.empty()) throw UserError("\"classes\" must be a non-empty object {\"id\": \"name\"}");
-    c.names.resize(classes.size());
-    for (const auto& [key, value] : classes.items()) {
-      std::size_t used = 0;
-      int id = -1;
-      try {
-        id = std::stoi(key, &used);
-      } catch (const std::exception&) {
-      }
-      if (id < 0 || used != key.size() || id >= static_cast<int>(classes.size()))
-        throw UserError("class ids must be 0..N-1 without gaps, got \"" + key + "\"");
-      c.names[static_cast<std::size_t>(id)] = value.get<std::string>();
+namespace {
+
+constexpr const char* kAcceptedShapes =
+    "classes.json may be segmaker's object form {\"classes\": {\"0\": \"background\", \"1\": \"pet\"}} (optionally with "
+    "\"num_classes\", \"label_mode\", \"ignore_label\"), a plain JSON array of names [\"background\", \"pet\"], or "
+    "absent (the classes are then named class_0, class_1, …)";
+
+[[noreturn]] void refuse(const std::string& problem) { throw UserError(problem + "; " + kAcceptedShapes); }
+
+std::vector<std::string> names_of_array(const nlohmann::json& array) {
+  if (array.empty()) refuse("the array of class names is empty");
+  std::vector<std::string> names;
+  for (const auto& name : array) {
+    if (!name.is_string()) refuse("class names must be strings, found " + name.dump());
+    names.push_back(name.get<std::string>());
+  }
+  return names;
+}
+
+std::vector<std::string> names_of_object(const nlohmann::json& classes) {
+  if (!classes.is_object() || classes.empty())
+    refuse("\"classes\" must be a non-empty object {\"id\": \"name\"}, found " + classes.dump());
+  std::vector<std::string> names(classes.size());
+  for (const auto& [key, value] : classes.items()) {
+    std::size_t used = 0;
+    int id = -1;
+    try {
+      id = std::stoi(key, &used);
+    } catch (const std::exception&) {
     }
-    if (j.contains("num_classes") && j["num_classes"].get<std::size_t>() != c.names.size())
-      throw UserError("num_classes disagrees with the number of class names");
+    if (id < 0 || used != key.size() || id >= static_cast<int>(classes.size()))
+      refuse("class ids must be 0..N-1 without gaps, found \"" + key + "\"");
+    if (!value.is_string()) refuse("class names must be strings, found " + value.dump());
+    names[static_cast<std::size_t>(id)] = value.get<std::string>();
+  }
+  return names;
+}
+
+}  // namespace
+
+std::string default_class_name(int id) { return "class_" + std::to_string(id); }
+
+std::vector<std::string> with_default_names(std::vector<std::string> names, int count) {
+  for (int id = static_cast<int>(names.size()); id < count; ++id) names.push_back(default_class_name(id));
+  return names;
+}
+
+ClassList classes_from_json(const nlohmann::json& j) {
+  ClassList c;
+  if (j.is_array()) {
+    c.names = names_of_array(j);
+    return c;
+  }
+  if (!j.is_object() || !j.contains("classes")) refuse("found " + std::string(j.is_object() ? "an object without \"classes\"" : j.type_name()));
+  c.names = names_of_object(j.at("classes"));
+  try {
+    if (j.contains("num_classes") && j.at("num_classes").get<std::size_t>() != c.names.size())
+      refuse("\"num_classes\" is " + j.at("num_classes").dump() + " but " + std::to_string(c.names.size()) + " classes are named");
     c.label_mode = j.value("label_mode", "");
     c.ignore_label = j.value("ignore_label", 255);
-    return c;
   } catch (const nlohmann::json::exception& e) {
-    throw UserError(std::string("malformed classes.json: ") + e.what());
+    refuse(std::string("malformed field: ") + e.what());
   }
+  return c;
 }
 
 nlohmann::json to_json(const ClassList& c) {
@@ -44,19 +84,34 @@ nlohmann::json to_json(const ClassList& c) {
 }
 
 ClassList read_classes(const std::filesystem::path& file) {
+  nlohmann::json j;
   try {
-    return classes_from_json(nlohmann::json::parse(io::read_file(file)));
+    j = nlohmann::json::parse(io::read_file(file));
   } catch (const nlohmann::json::parse_error& e) {
-    throw UserError(file.string() + " is not valid JSON: " + e.what());
+    throw UserError("'" + file.string() + "' is not valid JSON (" + e.what() + "); " + kAcceptedShapes);
+  }
+  try {
+    return classes_from_json(j);
   } catch (const UserError& e) {
-    throw UserError(file.string() + ": " + e.what());
+    throw UserError("'" + file.string() + "': " + e.what());
   }
 }
 
-ClassList read_classes_or_default(const std::filesystem::path& root, int fallback_count) {
-  if (std::filesystem::exists(root / "classes.json")) return read_classes(root / "classes.json");
-  ClassList c;
-  for (int i = 0; i < fallback_count; ++i) c.names.push_back("class " + std::to_string(i));
+void write_classes(const std::filesystem::path& file, const ClassList& c) {
+  io::write_file_atomic(file, to_json(c).dump(2) + "\n");
+}
+
+ClassList classes_of_data(const std::filesystem::path& root, int num_classes) {
+  const std::filesystem::path file = root / "classes.json";
+  if (!std::filesystem::exists(file)) {
+    ClassList c;
+    c.names = with_default_names({}, num_classes);
+    return c;
+  }
+  ClassList c = read_classes(file);
+  if (num_classes > 0 && static_cast<int>(c.names.size()) != num_classes)
+    throw UserError("hyperparameter num_classes = " + std::to_string(num_classes) + " but '" + file.string() + "' names " +
+                    std::to_string(c.names.size()) + " classes; make them agree");
   return c;
 }
 

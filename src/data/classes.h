@@ -1,7 +1,14 @@
 #pragma once
-// classes.json, written by `segmaker prepare` and reused by training and serving:
-//   {"label_mode": "trimap", "num_classes": 3, "ignore_label": 255,
-//    "classes": {"0": "background", "1": "pet", "2": "boundary"}}
+// classes.json, the names of a data set's class ids: the one reader and writer. `segmaker prepare`
+// writes it; training (and through the artifact the Predictor, evaluate, predict and serve) and
+// visualize read names through here, and name a class without one by default_class_name.
+//
+// Accepted shapes (SageMaker itself needs no classes file):
+//   segmaker's object form  {"label_mode": "trimap", "num_classes": 3, "ignore_label": 255,
+//                            "classes": {"0": "background", "1": "pet", "2": "boundary"}}
+//                           (label_mode, num_classes and ignore_label optional)
+//   a plain array of names  ["background", "aeroplane", …]
+//   no file                 class_0, class_1, …
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,10 +23,22 @@ struct ClassList {
   int ignore_label = 255;
 };
 
-ClassList classes_from_json(const nlohmann::json& j);  // throws UserError
+// The name of a class id nothing names: "class_<id>".
+std::string default_class_name(int id);
+// `names` completed with default names up to `count` entries (never shortened).
+std::vector<std::string> with_default_names(std::vector<std::string> names, int count);
+
+// One of the accepted shapes above; anything else throws UserError showing them.
+ClassList classes_from_json(const nlohmann::json& j);
+// Segmaker's object form.
 nlohmann::json to_json(const ClassList& c);
+// Throws UserError naming the file (unreadable, not JSON, or not an accepted shape).
 ClassList read_classes(const std::filesystem::path& file);
-// <root>/classes.json when present, else `fallback_count` names "class 0", "class 1", ….
-ClassList read_classes_or_default(const std::filesystem::path& root, int fallback_count);
+void write_classes(const std::filesystem::path& file, const ClassList& c);
+
+// The classes of a prepared data folder: <root>/classes.json when present, else `num_classes`
+// default names. With num_classes > 0 a file naming another number of classes is a UserError naming
+// both; num_classes = 0 takes the file as it is (no file: no names).
+ClassList classes_of_data(const std::filesystem::path& root, int num_classes);
 
 }  // namespace segmaker::data

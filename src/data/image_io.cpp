@@ -16,6 +16,18 @@ bool starts_with(const std::string& s, const char* magic, std::size_t n, std::si
 
 std::vector<unsigned char> as_buffer(const std::string& bytes) { return {bytes.begin(), bytes.end()}; }
 
+// cv::imdecode with both of its failure modes (an exception, an empty result) as DataError.
+cv::Mat imdecode_or_throw(const std::string& bytes, ImageFormat format, int flags) {
+  cv::Mat m;
+  try {
+    m = cv::imdecode(as_buffer(bytes), flags);
+  } catch (const cv::Exception& e) {
+    throw DataError(std::string("corrupt ") + format_name(format) + ": " + e.what());
+  }
+  if (m.empty()) throw DataError(std::string("corrupt ") + format_name(format) + ": cannot be decoded");
+  return m;
+}
+
 }  // namespace
 
 ImageFormat sniff_format(const std::string& b) {
@@ -50,13 +62,7 @@ cv::Mat decode_image_rgb(const std::string& bytes) {
     case ImageFormat::Unknown: throw DataError("not an image (unrecognised content; JPEG, PNG, GIF, BMP, WebP or TIFF expected)");
     default: break;
   }
-  cv::Mat bgr;
-  try {
-    bgr = cv::imdecode(as_buffer(bytes), cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    throw DataError(std::string("corrupt ") + format_name(format) + ": " + e.what());
-  }
-  if (bgr.empty()) throw DataError(std::string("corrupt ") + format_name(format) + ": cannot be decoded");
+  const cv::Mat bgr = imdecode_or_throw(bytes, format, cv::IMREAD_COLOR);
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
@@ -69,13 +75,7 @@ cv::Mat decode_mask(const std::string& bytes) {
   if (format == ImageFormat::Jpeg)
     throw DataError("JPEG mask: lossy compression changes class ids; save annotations as PNG");
   if (format == ImageFormat::Unknown) throw DataError("not an image (unrecognised content; PNG expected)");
-  cv::Mat m;
-  try {
-    m = cv::imdecode(as_buffer(bytes), cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw DataError(std::string("corrupt ") + format_name(format) + ": " + e.what());
-  }
-  if (m.empty()) throw DataError(std::string("corrupt ") + format_name(format) + ": cannot be decoded");
+  const cv::Mat m = imdecode_or_throw(bytes, format, cv::IMREAD_UNCHANGED);
   if (m.depth() != CV_8U) throw DataError("mask must be 8-bit");
   if (m.channels() == 1) return m;
   std::vector<cv::Mat> ch;

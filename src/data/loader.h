@@ -16,6 +16,7 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "data/image_tensor.h"
 #include "data/preprocessing.h"
 
 namespace segmaker::data {
@@ -49,11 +50,6 @@ struct Batch {
   torch::Tensor masks;   // [N, H, W] int64, 255 = ignore
   std::vector<std::string> names;
 };
-
-// RGB uint8 image → [3, H, W] float32 tensor with `p` applied.
-torch::Tensor image_to_tensor(const cv::Mat& rgb, const Preprocessing& p);
-// CV_8UC1 mask → [H, W] int64 tensor.
-torch::Tensor mask_to_tensor(const cv::Mat& mask);
 
 class DataLoader {
  public:

@@ -5,6 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "data/classes.h"
 #include "data/dataset.h"
 #include "data/palette.h"
 #include "io/error.h"
@@ -52,7 +53,7 @@ cv::Mat overlay_with_legend(const cv::Mat& rgb, const cv::Mat& mask, const std::
     cv::rectangle(canvas, cv::Rect(blended.cols + 10, y + 2, 16, 16), cv::Scalar(200, 200, 200), 1);
     std::string name = id == kIgnoreLabel ? "ignore (255)"
                        : id < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(id)]
-                                                             : "id " + std::to_string(id) + " (unknown)";
+                                                             : default_class_name(id);
     char share[32];
     std::snprintf(share, sizeof share, " %.1f%%", 100.0 * hist[id] / total);
     draw_label(canvas, std::to_string(id) + " " + name + share, cv::Point(blended.cols + 32, y + 15), 0.42);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "data/classes.h"
 #include "data/dataset.h"
 #include "data/image_io.h"
 #include "data/pet_layout.h"
@@ -131,13 +132,7 @@ void write_metadata(const PrepareOptions& o, const std::vector<PetEntry>& entrie
   io::write_file_atomic(o.output / "label_map" / "train_label_map.json", label_map + "\n");
   io::write_file_atomic(o.output / "label_map" / "validation_label_map.json", label_map + "\n");
 
-  nlohmann::json classes;
-  const auto names = class_names(o.labels);
-  classes["label_mode"] = label_mode_name(o.labels);
-  classes["num_classes"] = names.size();
-  classes["ignore_label"] = kIgnoreLabel;
-  for (std::size_t i = 0; i < names.size(); ++i) classes["classes"][std::to_string(i)] = names[i];
-  io::write_file_atomic(o.output / "classes.json", classes.dump(2) + "\n");
+  write_classes(o.output / "classes.json", ClassList{class_names(o.labels), label_mode_name(o.labels), kIgnoreLabel});
 
   std::ostringstream manifest;
   manifest << "name\tsplit\tbreed\tclass_id\tspecies\twidth\theight\tsource\n";
@@ -176,8 +171,8 @@ const std::vector<std::string>& prepare_outputs() {
 
 PrepareSummary prepare_dataset(const PrepareOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  if (!(o.validation_fraction > 0 && o.validation_fraction < 1))
-    throw UserError("--validation-fraction must be between 0 and 1 (exclusive), got " +
+  if (!(o.validation_fraction >= 0 && o.validation_fraction <= 1))
+    throw UserError("--validation-fraction must be between 0 (all train) and 1 (all validation), got " +
                     std::to_string(o.validation_fraction));
   if (!fs::is_directory(o.input)) throw UserError("input folder '" + o.input.string() + "' does not exist");
   if (!o.force && !io::is_empty_dir(o.output))

@@ -13,8 +13,9 @@ namespace segmaker::data {
 std::vector<bool> stratified_split(const std::vector<std::string>& groups, const std::vector<std::string>& keys,
                                    double fraction, std::uint64_t seed) {
   if (groups.size() != keys.size()) throw UserError("stratified_split: groups and keys differ in length");
-  if (!(fraction > 0.0 && fraction < 1.0))
-    throw UserError("validation fraction must be between 0 and 1 (exclusive), got " + std::to_string(fraction));
+  if (!(fraction >= 0.0 && fraction <= 1.0))
+    throw UserError("validation fraction must be between 0 and 1, got " + std::to_string(fraction));
+  if (fraction == 0.0 || fraction == 1.0) return std::vector<bool>(groups.size(), fraction == 1.0);  // one channel only
   std::map<std::string, std::vector<std::size_t>> members;
   for (std::size_t i = 0; i < groups.size(); ++i) members[groups[i]].push_back(i);
   std::vector<bool> validation(groups.size(), false);

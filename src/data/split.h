@@ -1,7 +1,8 @@
 #pragma once
 // Stratified train/validation split: within every group (breed), round(n × fraction) examples go
 // to validation, at least one and at most n − 1 when the group has two or more. Deterministic for
-// a seed; independent of input order.
+// a seed; independent of input order. Fraction 0 puts everything in train, 1 everything in
+// validation (a pure test channel); stratification applies only in between.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -71,13 +71,13 @@ VisualizeSummary visualize_dataset(const VisualizeOptions& o) {
   for (auto& d : datasets) raw.push_back(d.get());
   const int threads = io::resolve_threads(o.threads);
   // Without classes.json, name as many classes as the largest id seen needs.
-  ClassList classes = read_classes_or_default(o.data, 0);
+  ClassList classes = classes_of_data(o.data, 0);
   if (classes.names.empty()) {
     ClassStats probe = compute_class_stats(raw, std::vector<std::string>(254, ""), threads);
     int max_id = 0;
     for (std::size_t i = 0; i < probe.pixels.size(); ++i)
       if (probe.pixels[i]) max_id = static_cast<int>(i);
-    classes = read_classes_or_default(o.data, max_id + 1);
+    classes.names = with_default_names({}, max_id + 1);
   }
 
   VisualizeSummary summary;

@@ -54,7 +54,7 @@ struct SegmentationMetrics {
 SegmentationMetrics compute_metrics(const ConfusionMatrix& cm);
 
 // {"mIOU":…, "pixel_accuracy":…, "per_class_iou": {"<name>": iou|null, …}, "confusion_matrix": [[…]…],
-//  "classes": [names]}. Missing names are the class ids.
+//  "classes": [names]}. A class without a name is data::default_class_name(id).
 nlohmann::json to_json(const SegmentationMetrics& m, const std::vector<std::string>& class_names = {});
 
 }  // namespace segmaker::inference

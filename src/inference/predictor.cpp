@@ -9,7 +9,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "data/loader.h"
+#include "data/classes.h"
+#include "data/image_tensor.h"
 #include "inference/artifact.h"
 #include "inference/device.h"
 #include "io/error.h"
@@ -37,12 +38,10 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
   auto& m = *impl_;
   m.spec = artifact.spec;
   models::validate(m.spec);
-  m.classes = artifact.classes;
-  if (static_cast<int>(m.classes.size()) > m.spec.num_classes)
-    throw DataError("model artifact: " + std::to_string(m.classes.size()) + " class names for a " +
+  if (static_cast<int>(artifact.classes.size()) > m.spec.num_classes)
+    throw DataError("model artifact: " + std::to_string(artifact.classes.size()) + " class names for a " +
                     std::to_string(m.spec.num_classes) + "-class model");
-  for (int id = static_cast<int>(m.classes.size()); id < m.spec.num_classes; ++id)
-    m.classes.push_back("class_" + std::to_string(id));
+  m.classes = data::with_default_names(artifact.classes, m.spec.num_classes);
   if (m.spec.num_classes > 255)
     throw DataError("model artifact: " + std::to_string(m.spec.num_classes) + " classes do not fit an 8-bit mask");
 

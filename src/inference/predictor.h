@@ -46,7 +46,7 @@ class Predictor {
   static std::unique_ptr<Predictor> load(const std::filesystem::path& artifact, const PredictorOptions& options = {});
 
   const models::ModelSpec& spec() const;
-  // One name per class id (num_classes() entries; "class_<id>" where the artifact has none).
+  // One name per class id (num_classes() entries; data::default_class_name where the artifact has none).
   const std::vector<std::string>& classes() const;
   int num_classes() const;
   std::string device() const;

@@ -1,9 +1,14 @@
+// Streaming SHA-256 (io/sha256.h).
 #include "io/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
+#include <vector>
+
+#include "io/error.h"
 
 namespace segmaker::io {
 
@@ -30,6 +35,19 @@ std::string Sha256::hex() {
     hex += two;
   }
   return hex;
+}
+
+std::string sha256_file_hex(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("cannot open '" + path.string() + "' for reading");
+  Sha256 sha;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) throw UserError("error while reading '" + path.string() + "'");
+  return sha.hex();
 }
 
 }  // namespace segmaker::io

@@ -1,6 +1,7 @@
 #pragma once
 // Streaming SHA-256 (OpenSSL EVP), lower-case hex digest. Torch-free.
 #include <cstddef>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -25,5 +26,8 @@ class Sha256 {
   };
   std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
+
+// Lower-case hex SHA-256 of a file's bytes. Throws UserError when it cannot be read.
+std::string sha256_file_hex(const std::filesystem::path& path);
 
 }  // namespace segmaker::io

@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include <cerrno>
-#include <fstream>
 #include <vector>
 
 #include "io/error.h"
@@ -17,21 +16,8 @@ namespace segmaker::models {
 
 namespace fs = std::filesystem;
 
-std::string sha256_file_hex(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("cannot open '" + path.string() + "' for reading");
-  io::Sha256 sha;
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) sha.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
-  }
-  if (in.bad()) throw UserError("error while reading '" + path.string() + "'");
-  return sha.hex();
-}
-
 void verify_sha256(const fs::path& path, const std::string& expected_hex) {
-  const std::string actual = sha256_file_hex(path);
+  const std::string actual = io::sha256_file_hex(path);
   if (actual != expected_hex)
     throw DataError("'" + path.string() + "' has SHA-256 " + actual + ", expected " + expected_hex +
                     ": the file is not the expected package (corrupt download or a different version)");

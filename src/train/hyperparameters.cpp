@@ -246,14 +246,24 @@ Hyperparameters parse_hyperparameters(const json& object, bool require_data_fiel
   return h;
 }
 
-Hyperparameters load_hyperparameters(const std::string& path, bool require_data_fields) {
+json with_overrides(json object, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) throw UserError("--set expects NAME=VALUE, got '" + o + "'");
+    object[o.substr(0, eq)] = o.substr(eq + 1);
+  }
+  return object;
+}
+
+Hyperparameters load_hyperparameters(const std::string& path, bool require_data_fields,
+                                     const std::vector<std::string>& overrides) {
   json j;
   try {
     j = json::parse(io::read_file(path));
   } catch (const json::parse_error& e) {
     throw UserError("'" + path + "' is not valid JSON: " + e.what());
   }
-  return parse_hyperparameters(j, require_data_fields);
+  return parse_hyperparameters(with_overrides(std::move(j), overrides), require_data_fields);
 }
 
 json to_json(const Hyperparameters& h) {

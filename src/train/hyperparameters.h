@@ -58,8 +58,12 @@ struct Hyperparameters {
 // `require_data_fields` = false lets num_classes / num_training_samples be absent (evaluation,
 // or when the caller fills them from the data). Throws UserError.
 Hyperparameters parse_hyperparameters(const nlohmann::json& object, bool require_data_fields = true);
-// The same from a file (hyperparameters.json).
-Hyperparameters load_hyperparameters(const std::string& path, bool require_data_fields = true);
+// `NAME=VALUE` overrides (the CLI's --set) written over a hyperparameter object, values as strings
+// (as SageMaker writes them). Throws UserError on one without a name or '='.
+nlohmann::json with_overrides(nlohmann::json object, const std::vector<std::string>& overrides);
+// The same from a file (hyperparameters.json), with `overrides` applied before parsing.
+Hyperparameters load_hyperparameters(const std::string& path, bool require_data_fields = true,
+                                     const std::vector<std::string>& overrides = {});
 
 // Every hyperparameter with its resolved value, as JSON types (the artifact stores this).
 nlohmann::json to_json(const Hyperparameters& h);

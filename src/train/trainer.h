@@ -1,5 +1,5 @@
 #pragma once
-// `segmaker train`: the whole training job, torch-free interface.
+// `segmaker train`: the whole training job, torch-free interface (the stages: train/training_job.h).
 //   data → augmentation → model → cross-entropy (+ aux) → backward → optimizer step, the learning rate set
 //   per iteration from the schedule; after every epoch: validation metrics over the whole validation
 //   channel, SageMaker-style metric lines, metrics.jsonl, a checkpoint; early stopping; at the end the
@@ -59,9 +59,5 @@ struct TrainResult {
 };
 
 TrainResult train(const TrainOptions& options);
-
-// Class names from <data_dir>/classes.json ({"classes": {"0": "background", ...}}), else the ids.
-// Throws UserError when the file disagrees with num_classes.
-std::vector<std::string> load_class_names(const std::filesystem::path& data_dir, int num_classes);
 
 }  // namespace segmaker::train

@@ -1,3 +1,4 @@
+// A validation pass and its sum over the ranks (train/validation.h).
 #include "train/validation.h"
 
 #include <chrono>
@@ -32,6 +33,18 @@ ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader
   bar.finish();
   pass.loss = pass.pixels > 0 ? pass.loss_sum / pass.pixels : 0.0;
   pass.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return pass;
+}
+
+ValidationPass sum_over_ranks(Communicator& comm, ValidationPass pass) {
+  if (comm.world_size() == 1) return pass;
+  all_reduce_sum(comm, pass.confusion.counts());
+  std::vector<double> sums{pass.loss_sum, pass.pixels, static_cast<double>(pass.images)};
+  all_reduce_sum(comm, sums);
+  pass.loss_sum = sums[0];
+  pass.pixels = sums[1];
+  pass.loss = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+  pass.images = static_cast<std::size_t>(sums[2]);
   return pass;
 }
 

@@ -1,11 +1,13 @@
 #pragma once
 // One pass of a model over a validation loader: the confusion matrix over the whole set and the
-// mean pixel cross-entropy. Shared by the trainer (after every epoch) and `segmaker evaluate`.
+// mean pixel cross-entropy, after every training epoch (on each rank's shard, then summed over the
+// ranks). `segmaker evaluate` scores the Predictor's answers instead (inference/evaluate.h).
 #include <torch/torch.h>
 
 #include "data/loader.h"
 #include "models/segmentation_model.h"
 #include "inference/metrics.h"
+#include "train/distributed/communicator.h"
 
 namespace segmaker::train {
 
@@ -23,5 +25,9 @@ struct ValidationPass {
 // Puts the model in eval mode, runs every batch of `loader` (epoch 0) without gradients.
 ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
                               const torch::Device& device, bool progress);
+
+// The whole set's pass from every rank's shard: confusion matrices, loss sums, pixels and images
+// summed over the ranks (the pass itself in a single process). Every rank must call it.
+ValidationPass sum_over_ranks(Communicator& comm, ValidationPass pass);
 
 }  // namespace segmaker::train

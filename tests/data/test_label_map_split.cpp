@@ -109,6 +109,14 @@ TEST(Split, DeterministicForSeedAndIndependentOfOrder) {
   Items rev{{it.groups.rbegin(), it.groups.rend()}, {it.keys.rbegin(), it.keys.rend()}};
   auto v4 = stratified_split(rev.groups, rev.keys, 0.25, 7);
   for (std::size_t i = 0; i < v1.size(); ++i) EXPECT_EQ(v1[i], v4[v1.size() - 1 - i]);
-  EXPECT_THROW(stratified_split(it.groups, it.keys, 1.0, 7), UserError);
-  EXPECT_THROW(stratified_split(it.groups, it.keys, 0.0, 7), UserError);
+  // 0 and 1 are allowed now (issue 13, defect 3: see PureChannels below); outside [0, 1] still throws.
+  EXPECT_THROW(stratified_split(it.groups, it.keys, 1.5, 7), UserError);
+  EXPECT_THROW(stratified_split(it.groups, it.keys, -0.1, 7), UserError);
+}
+
+// A pure test channel (1.0) or a pure training channel (0.0): no stratification, every item on one side.
+TEST(Split, FractionOneOrZeroPutsEverythingInOneChannel) {
+  Items it = make_items({{"a", 5}, {"b", 1}, {"c", 2}});
+  EXPECT_EQ(stratified_split(it.groups, it.keys, 1.0, 7), std::vector<bool>(8, true));
+  EXPECT_EQ(stratified_split(it.groups, it.keys, 0.0, 7), std::vector<bool>(8, false));
 }

@@ -108,6 +108,28 @@ TEST(Prepare, WritesSageMakerChannelLayout) {
   EXPECT_EQ(sample.image.size(), sample.mask.size());
 }
 
+// --validation-fraction 1.0 prepares a pure test channel, 0.0 a pure training channel (issue 13, defect 3).
+TEST(Prepare, ValidationFractionOneOrZeroWritesOneChannel) {
+  test::TempDir tmp;
+  test::write_pet_folder(tmp / "pets", kBreeds, 3);
+  auto all_validation = options_for(tmp / "pets", tmp / "test-channel");
+  all_validation.validation_fraction = 1.0;
+  auto s = prepare_dataset(all_validation);
+  EXPECT_EQ(s.validation, 9u);
+  EXPECT_EQ(s.train, 0u);
+  EXPECT_EQ(io::list_files(tmp / "test-channel" / "validation", {".jpg"}).size(), 9u);
+  EXPECT_TRUE(io::list_files(tmp / "test-channel" / "train", {".jpg"}).empty());
+  auto all_train = options_for(tmp / "pets", tmp / "train-channel");
+  all_train.validation_fraction = 0.0;
+  s = prepare_dataset(all_train);
+  EXPECT_EQ(s.train, 9u);
+  EXPECT_EQ(s.validation, 0u);
+  auto outside = options_for(tmp / "pets", tmp / "nothing");
+  outside.validation_fraction = 1.5;
+  EXPECT_THROW(prepare_dataset(outside), UserError);
+  EXPECT_FALSE(fs::exists(tmp / "nothing" / "train"));
+}
+
 TEST(Prepare, EveryLabelModeWritesItsIds) {
   test::TempDir tmp;
   test::write_pet_folder(tmp / "pets", kBreeds, 4);

@@ -8,29 +8,16 @@
 #include <random>
 #include <string>
 
+#include "io/temp_dir.h"
+
 namespace segmaker::test {
 
 namespace fs = std::filesystem;
 
 // A fresh temporary folder, removed when the object goes out of scope.
-class TempDir {
+class TempDir : public io::TempDir {
  public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("segmaker-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
+  TempDir() : io::TempDir("segmaker-test-") {}
 };
 
 // ../shared/data (or $SEGMAKER_TEST_DATA_DIR).

@@ -183,6 +183,23 @@ TEST_F(Trainer, InterruptedJobsResumeToTheSameResult) {
   EXPECT_FALSE(fs::exists(dir_ / "parts" / "checkpoints" / "checkpoint.pt.tmp.99999"));
 }
 
+// A data set made elsewhere: classes.json as a plain array of names (it made `train` die with
+// "cannot use value() with array", issue 13 defect 2), or no classes.json at all (SageMaker needs none).
+TEST_F(Trainer, PlainArrayClassesFileOrNoneAtAll) {
+  json hp = test::tiny_hyperparameters();
+  hp["epochs"] = "1";
+  io::write_file_atomic(data() / "classes.json", R"(["background", "square"])");
+  TrainResult listed = train(tiny_job(data(), dir_ / "array", hp));
+  EXPECT_EQ(inference::read_artifact(listed.model).classes, (std::vector<std::string>{"background", "square"}));
+  fs::remove(data() / "classes.json");
+  TrainResult unnamed = train(tiny_job(data(), dir_ / "none", hp));
+  EXPECT_EQ(inference::read_artifact(unnamed.model).classes, (std::vector<std::string>{"class_0", "class_1"}));
+  io::write_file_atomic(data() / "classes.json", R"({"names": ["background", "square"]})");
+  const std::string message = test::message_of<UserError>([&] { train(tiny_job(data(), dir_ / "bad", hp)); });
+  EXPECT_NE(message.find("classes.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("plain JSON array of names"), std::string::npos) << message;
+}
+
 TEST_F(Trainer, DataChecksAndIncrementalTraining) {
   json hp = test::tiny_hyperparameters();
   hp["num_training_samples"] = "9";

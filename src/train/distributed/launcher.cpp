@@ -15,6 +15,7 @@
 
 #include "io/error.h"
 #include "io/free_port.h"
+#include "io/stop_signal.h"
 #include "io/threads.h"
 
 extern char** environ;
@@ -80,7 +81,10 @@ pid_t spawn(const std::filesystem::path& exe, const std::vector<std::string>& ar
   envp.push_back(nullptr);
 
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), envp.data());
+  posix_spawnattr_t attributes;
+  io::init_spawn_attributes_unblocked(attributes);  // the launcher blocks SIGTERM/SIGINT (io/stop_signal.h); ranks must not
+  const int rc = posix_spawn(&pid, exe.c_str(), nullptr, &attributes, argv.data(), envp.data());
+  posix_spawnattr_destroy(&attributes);
   if (rc != 0) throw UserError("could not start '" + exe.string() + "': " + std::strerror(rc));
   return pid;
 }

@@ -1,0 +1,44 @@
+#pragma once
+// A training job as `segmaker train` describes it, assembled and run: local folders or SageMaker's
+// container layout (train/sagemaker_env.h), hyperparameters with --set overrides, joining a
+// data-parallel group, and the failure report (to the other ranks, and SageMaker's output/failure).
+// Torch-free; the CLI only fills a TrainJobRequest.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/trainer.h"
+
+namespace segmaker::train {
+
+struct TrainJobRequest {
+  // Local mode: all three required.
+  std::filesystem::path data_dir, hyperparameters_file, output_dir;
+  std::filesystem::path checkpoint_dir;   // default: <output>/checkpoints (SageMaker: <root>/checkpoints)
+  bool resume = false;                    // SageMaker mode always resumes (a restarted job continues)
+  std::filesystem::path previous_model;   // incremental training (SageMaker: the model channel's .tar.gz)
+  std::vector<std::string> overrides;     // NAME=VALUE, applied over the hyperparameters file
+  // SageMaker container mode: read and write the layout under sagemaker_root.
+  bool sagemaker = false;
+  std::filesystem::path sagemaker_root = "/opt/ml";
+  // Data-parallel: join the group from MASTER_ADDR, … (always, in SageMaker mode, with several hosts).
+  bool distributed = false;
+  std::string backend = "auto";           // gloo | nccl | auto
+  double dist_timeout_seconds = 300;
+  int dist_port = 29500;                  // SageMaker multi-host rendezvous port
+  std::string device = "cpu";
+  int threads = 0;
+  bool progress = true;
+  std::function<bool()> stop_requested;   // e.g. io::StopSignal::poll()
+};
+
+// The TrainOptions the request describes (reads the hyperparameters, applies the overrides, joins
+// the process group when distributed). Throws UserError; in SageMaker mode also writes output/failure.
+TrainOptions assemble_train_job(const TrainJobRequest& request);
+
+// assemble_train_job + train(); logs how an interrupted job continues. On failure tells the other
+// ranks why, writes output/failure in SageMaker mode, and rethrows.
+TrainResult run_train_job(const TrainJobRequest& request);
+
+}  // namespace segmaker::train
