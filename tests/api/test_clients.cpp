@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -94,6 +95,8 @@ class Clients : public ::testing::Test {
     SEGMAKER_REQUIRE_PET_DATA();
     if (!fs::exists("/usr/bin/aws")) GTEST_SKIP() << "/usr/bin/aws (Debian awscli) is not installed";
     bucket_ = std::make_unique<Bucket>(dir_ / "bucket");
+    RecordProperty("storage", bucket_->is_s3() ? "s3rver" : "file://");
+    if (!bucket_->is_s3()) std::cerr << "note: s3rver is not available here; the bucket is a local folder (file:// URIs)\n";
     port_ = io::free_port();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
     start_api();
