@@ -67,7 +67,7 @@ Command add_api_command(CLI::App& app, const GlobalOptions& global) {
             options.threads = global.threads;
             options.stop_grace = std::chrono::milliseconds(static_cast<long long>(f->stop_grace * 1000));
             options.executable = std::filesystem::read_symlink("/proc/self/exe");
-            options.storage = storage::StorageConfig::from_environment();
+            options.storage = storage_config(global);  // --s3-endpoint / --no-cache, then the AWS settings
             return api::run_service(options);
           }};
 }

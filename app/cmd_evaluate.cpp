@@ -2,10 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "inference/evaluate.h"
+#include "storage/stage.h"
 
 namespace segmaker::app {
 
@@ -14,10 +17,12 @@ Command add_evaluate_command(CLI::App& app, const GlobalOptions& global) {
   auto o = std::make_shared<inference::EvaluateOptions>();
   auto no_progress = std::make_shared<bool>(false);
   auto full_size = std::make_shared<bool>(false);
-  sub->add_option("--model", o->model, "model.tar.gz or an unpacked model folder")->required();
-  sub->add_option("--data", o->data_dir, "Prepared data folder")->required();
+  auto paths = std::make_shared<std::array<std::string, 3>>();  // model, data, output
+  sub->add_option("--model", (*paths)[0], "model.tar.gz or an unpacked model folder, local or s3://")->required();
+  sub->add_option("--data", (*paths)[1], "Prepared data folder or s3:// prefix (only the channel is downloaded)")
+      ->required();
   sub->add_option("--channel", o->channel, "Channel to evaluate")->capture_default_str();
-  sub->add_option("--output", o->output, "Write the metrics (with the confusion matrix) to this JSON file");
+  sub->add_option("--output", (*paths)[2], "Write the metrics (with the confusion matrix) to this JSON file (local or s3://)");
   sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
   auto* input_size = sub->add_option("--input-size", o->predictor.input_size,
                                      "Short side the network sees: 0 = the model's input size (its crop_size), -1 = the "
@@ -29,14 +34,25 @@ Command add_evaluate_command(CLI::App& app, const GlobalOptions& global) {
                 "training's validation:mIOU (default: every image whole, exactly as `predict --accept image/png` answers it)");
   sub->add_option("--batch-size", o->batch_size, "--center-crop: images per batch (default: the model's validation_mini_batch_size)");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
-  return {sub, [o, no_progress, full_size, &global] {
+  return {sub, [o, no_progress, full_size, paths, &global] {
+            using storage::StagedInput;
+            const auto config = storage_config(global);
+            std::optional<storage::StagedOutput> output;
+            if (!(*paths)[2].empty()) output.emplace((*paths)[2], StagedInput::Kind::File, config);
+            StagedInput model((*paths)[0], StagedInput::Kind::Any, config);
+            StagedInput data((*paths)[1], StagedInput::Kind::Folder, config,
+                             {o->channel + "/", o->channel + "_annotation/", "label_map/", "classes.json"});
+            o->model = model.path();
+            o->data_dir = data.path();
+            if (output) o->output = output->path();
             o->threads = global.threads;
             o->progress = !*no_progress;
             if (*full_size) o->predictor.input_size = -1;
             auto j = inference::evaluate_model(*o);
+            if (output) output->commit();
             spdlog::info("evaluate: mIOU {:.4f}, pixel accuracy {:.4f} on {} images{}", j["mIOU"].get<double>(),
                          j["pixel_accuracy"].get<double>(), j["images"].get<std::size_t>(),
-                         o->output.empty() ? "" : " (written to " + o->output.string() + ")");
+                         (*paths)[2].empty() ? "" : " (written to " + (*paths)[2] + ")");
             return 0;
           }};
 }

@@ -1,10 +1,12 @@
 // segmaker predict: batch transform over a folder of images (SageMaker's answer files).
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <memory>
 
 #include "commands.h"
 #include "serve/batch_transform.h"
+#include "storage/stage.h"
 
 namespace segmaker::app {
 
@@ -12,9 +14,12 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand(
       "predict", "Batch transform: an answer file per image (<name>.out, or <stem>.png for --accept image/png)");
   auto o = std::make_shared<serve::BatchTransformOptions>();
-  sub->add_option("--model", o->model, "model.tar.gz (or an unpacked artifact folder)")->required();
-  sub->add_option("--input", o->input, "A folder of images or one image")->required();
-  sub->add_option("--output", o->output, "Folder for the answers")->required();
+  auto paths = std::make_shared<std::array<std::string, 3>>();  // model, input, output
+  sub->add_option("--model", (*paths)[0], "model.tar.gz (or an unpacked artifact folder), local or s3://")->required();
+  sub->add_option("--input", (*paths)[1], "A folder of images or one image, local or s3:// (a prefix or an object)")
+      ->required();
+  sub->add_option("--output", (*paths)[2], "Folder or s3:// prefix for the answers (one <input name>.out per image)")
+      ->required();
   sub->add_option("--accept", o->accept,
                   "Answer type: image/png, application/x-recordio-protobuf, application/x-protobuf, application/json")
       ->capture_default_str();
@@ -24,10 +29,19 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--input-size", o->predictor.input_size,
                   "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();
-  return {sub, [o, &global] {
+  return {sub, [o, paths, &global] {
+            using storage::StagedInput;
+            const auto config = storage_config(global);
+            storage::StagedOutput output((*paths)[2], StagedInput::Kind::Folder, config);
+            StagedInput model((*paths)[0], StagedInput::Kind::Any, config);
+            StagedInput input((*paths)[1], StagedInput::Kind::Any, config);
             auto options = *o;
+            options.model = model.path();
+            options.input = input.path();
+            options.output = output.path();
             options.threads = global.threads;
             const auto summary = serve::run_batch_transform(options);
+            output.commit();
             return summary.failed.empty() || summary.written + summary.skipped > 0 ? 0 : 1;
           }};
 }

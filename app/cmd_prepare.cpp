@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "data/prepare.h"
+#include "data/prepare_staged.h"
 
 namespace segmaker::app {
 
@@ -17,9 +17,13 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
   auto opts = std::make_shared<data::PrepareOptions>();
   auto labels = std::make_shared<std::string>("trimap");
   auto no_progress = std::make_shared<bool>(false);
-  sub->add_option("--input", opts->input, "Oxford-IIIT Pet folder (images/, annotations/trimaps/, optional annotations/list.txt)")
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  sub->add_option("--input", *input,
+                  "Oxford-IIIT Pet folder or s3:// prefix (images/, annotations/trimaps/, optional annotations/list.txt)")
       ->required();
-  sub->add_option("--output", opts->output, "Folder to write train/, validation/, …, classes.json, manifest.tsv")->required();
+  sub->add_option("--output", *output, "Folder or s3:// prefix to write train/, validation/, …, classes.json, manifest.tsv")
+      ->required();
   sub->add_option("--validation-fraction", opts->validation_fraction,
                   "Share of each breed held out for validation (1.0: a pure test channel, 0.0: all train)")
       ->capture_default_str();
@@ -30,15 +34,15 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--force", opts->force, "Replace the prepared data in a non-empty output folder");
   sub->add_flag("--strict", opts->strict, "Fail (and write nothing) if any file is rejected");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
-  return {sub, [opts, labels, no_progress, &global] {
+  return {sub, [opts, labels, no_progress, input, output, &global] {
             opts->labels = data::parse_label_mode(*labels);
             opts->threads = global.threads;
             opts->progress = !*no_progress;
-            auto s = data::prepare_dataset(*opts);
+            auto s = data::prepare_dataset(*opts, *input, *output, storage_config(global));
             spdlog::info("prepare: {} found, {} train, {} validation, {} converted, {} rejected, {} non-image files skipped ({:.1f} s)",
                          s.found, s.train, s.validation, s.converted.size(), s.rejected.size(), s.skipped_non_images,
                          s.seconds);
-            spdlog::info("prepare: wrote {} (report: prepare_report.json)", opts->output.string());
+            spdlog::info("prepare: wrote {} (report: prepare_report.json)", *output);
             return s.rejected.empty() ? 0 : kExitRejected;
           }};
 }

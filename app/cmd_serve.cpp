@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "serve/endpoint.h"
+#include "storage/stage.h"
 
 namespace segmaker::app {
 
@@ -20,7 +22,8 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
       "serve", "Serve a model over HTTP with SageMaker's endpoint contract (/ping, /invocations, demo page at /)");
   auto f = std::make_shared<ServeFlags>();
   auto& c = f->config;
-  auto* model = sub->add_option("--model", c.model, "model.tar.gz (or an unpacked artifact folder)");
+  auto model_uri = std::make_shared<std::string>();
+  auto* model = sub->add_option("--model", *model_uri, "model.tar.gz (or an unpacked artifact folder), local or s3://");
   sub->add_flag("--sagemaker", c.sagemaker,
                 "SageMaker container mode: model from <sm-root>/model, listen on 0.0.0.0 unless --host is given")
       ->excludes(model);
@@ -48,8 +51,13 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--input-size", c.predictor.input_size,
                   "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();
-  return {sub, [f, host, &global] {
+  return {sub, [f, host, model_uri, &global] {
             auto config = f->config;
+            std::optional<storage::StagedInput> staged;  // an s3:// model is downloaded (and cached) first
+            if (!model_uri->empty()) {
+              staged.emplace(*model_uri, storage::StagedInput::Kind::Any, storage_config(global));
+              config.model = staged->path();
+            }
             config.threads = global.threads;
             config.server.max_payload_bytes = static_cast<std::size_t>(f->max_payload_mb * 1024.0 * 1024.0);
             if (config.sagemaker && host->count() == 0) config.server.host = "0.0.0.0";

@@ -15,13 +15,18 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("train", "Train FCN / PSPNet / DeepLabV3 with SageMaker's hyperparameters");
   auto r = std::make_shared<train::TrainJobRequest>();
   auto no_progress = std::make_shared<bool>(false);
-  sub->add_option("--data", r->data_dir, "Prepared data folder (train/, validation/, *_annotation/, optional label_map/)");
-  sub->add_option("--hyperparameters", r->hyperparameters_file, "hyperparameters.json (SageMaker's names; strings or JSON values)");
-  sub->add_option("--output", r->output_dir, "Folder for model.tar.gz, metrics.jsonl, curves.png, checkpoints/");
-  sub->add_option("--checkpoint-dir", r->checkpoint_dir, "Checkpoint folder (default: <output>/checkpoints)");
+  sub->add_option("--data", r->data_dir,
+                  "Prepared data folder or s3:// prefix (train/, validation/, *_annotation/, optional label_map/); "
+                  "s3:// channels are downloaded first (File mode, through the download cache)");
+  sub->add_option("--hyperparameters", r->hyperparameters_file,
+                  "hyperparameters.json (SageMaker's names; strings or JSON values), local or s3://");
+  sub->add_option("--output", r->output_dir,
+                  "Folder or s3:// prefix for model.tar.gz, metrics.jsonl, curves.png, checkpoints/ (uploaded at the end)");
+  sub->add_option("--checkpoint-dir", r->checkpoint_dir,
+                  "Checkpoint folder or s3:// prefix, uploaded after every epoch (default: <output>/checkpoints)");
   sub->add_flag("--resume", r->resume, "Continue the job from its last checkpoint");
   sub->add_option("--device", r->device, "cpu or cuda[:N]")->capture_default_str();
-  sub->add_option("--model", r->previous_model, "Previous model.tar.gz to continue training from (incremental training)");
+  sub->add_option("--model", r->previous_model, "Previous model.tar.gz to continue training from (incremental training), local or s3://");
   sub->add_option("--set", r->overrides, "Override a hyperparameter: NAME=VALUE (repeatable)");
   sub->add_flag("--sagemaker", r->sagemaker, "SageMaker container mode: read and write the /opt/ml layout");
   sub->add_option("--sm-root", r->sagemaker_root, "Root of the SageMaker layout")->capture_default_str();
@@ -44,6 +49,7 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global) {
             request.threads = global.threads;
             request.progress = !*no_progress;
             request.stop_requested = stop.poll();
+            request.storage = storage_config(global);
             train::run_train_job(request);
             return 0;
           }};

@@ -2,6 +2,9 @@
 // Each workflow step is one subcommand, defined in its own app/cmd_<name>.cpp.
 // A subcommand parses flags and calls one library function; it holds no logic of its own.
 #include <functional>
+#include <string>
+
+#include "storage/storage.h"
 
 namespace CLI {
 class App;
@@ -13,7 +16,12 @@ namespace segmaker::app {
 struct GlobalOptions {
   int threads = 0;  // 0 = all cores
   bool verbose = false;
+  std::string s3_endpoint;  // --s3-endpoint (else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / the profile / AWS)
+  bool no_cache = false;    // --no-cache: download S3 objects even when the download cache has them
 };
+
+// The storage configuration for these options (flags first, then the AWS variables and ~/.aws files).
+storage::StorageConfig storage_config(const GlobalOptions& global);
 
 // A registered subcommand: run() is called when it was the one parsed; returns the exit code.
 struct Command {
@@ -30,6 +38,7 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global);
 Command add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 Command add_weights_command(CLI::App& app, const GlobalOptions& global);
 Command add_launch_command(CLI::App& app, const GlobalOptions& global);
+Command add_sync_command(CLI::App& app, const GlobalOptions& global);
 Command add_api_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app

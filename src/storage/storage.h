@@ -11,6 +11,7 @@
 // key (the message names the bucket, the key, the S3 error code and its message); DataError never.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,29 @@ struct StorageConfig {
   int parallel = 0;            // concurrent transfers; 0 = number of cores (bounded)
   bool progress = true;        // bar on a terminal, log lines otherwise
   bool use_cache = true;       // download cache keyed by bucket/key/ETag (--no-cache turns it off)
+
+  // Credentials ("" = from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or the profile;
+  // none at all = anonymous requests, as `aws --no-sign-request`).
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;
+  // Retries on connection errors, timeouts, 5xx and 429/SlowDown (never on other 4xx): attempts in all
+  // (0 = AWS_MAX_ATTEMPTS, else 5), exponential backoff from `retry_base_seconds` with full jitter.
+  int max_attempts = 0;
+  double retry_base_seconds = 0.25;
+  // Objects of at least `multipart_threshold` bytes go as multipart uploads of `part_size` parts
+  // (S3's limits apply: parts of at least 5 MiB, at most 10,000 of them; part_size grows to fit).
+  std::uint64_t multipart_threshold = 64ull << 20;
+  std::uint64_t part_size = 16ull << 20;
+  fs::path cache_dir;          // "" = io::cache_dir()/s3
+  // Called (from worker threads, serialised) as bytes move: bytes done so far and the total of the
+  // current transfer. For callers that report progress themselves; may throw to cancel a transfer.
+  std::function<void(std::uint64_t done, std::uint64_t total)> on_bytes;
+
+  // Set by from_environment when the AWS settings are unusable (an unknown profile, a key id without
+  // its secret, an endpoint without http(s)://): S3 access throws it as a UserError, while commands on
+  // local paths are not held up by a broken ~/.aws.
+  std::string problem;
 
   // Fills the empty fields from the environment and ~/.aws files.
   static StorageConfig from_environment(StorageConfig explicit_values);

@@ -4,6 +4,7 @@
 // to stage data: download channels before training (SageMaker's File mode), upload artifacts after.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "storage/storage.h"
@@ -22,6 +23,10 @@ struct TransferSummary {
 // A local `prefix_uri` is copied (or used in place by the callers that can).
 TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir,
                                 const StorageConfig& config = StorageConfig::from_environment());
+
+// The same for the objects whose path relative to the prefix `include` accepts (e.g. one channel).
+TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir, const StorageConfig& config,
+                                const std::function<bool(const std::string& relative)>& include);
 
 // Uploads every file under `local_dir` to `prefix_uri` (relative paths become keys below the prefix).
 TransferSummary upload_folder(const fs::path& local_dir, const std::string& prefix_uri,

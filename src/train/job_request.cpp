@@ -3,10 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "io/error.h"
 #include "train/distributed/communicator.h"
 #include "train/distributed/distributed_config.h"
 #include "train/hyperparameters.h"
+#include "train/job_storage.h"
 #include "train/sagemaker_env.h"
 
 namespace segmaker::train {
@@ -81,8 +84,9 @@ TrainOptions assemble_train_job(const TrainJobRequest& r) {
   }
 }
 
-TrainResult run_train_job(const TrainJobRequest& r) {
-  const TrainOptions o = assemble_train_job(r);
+namespace {
+
+TrainResult run(const TrainJobRequest& r, const TrainOptions& o) {
   try {
     TrainResult result = train(o);
     if (result.interrupted)
@@ -98,6 +102,33 @@ TrainResult run_train_job(const TrainJobRequest& r) {
     if (r.sagemaker) write_failure(SageMakerLayout{r.sagemaker_root}, e.what());
     throw;
   }
+}
+
+}  // namespace
+
+TrainResult run_train_job(const TrainJobRequest& r) {
+  if (r.sagemaker) return run(r, assemble_train_job(r));
+  if (r.data_dir.empty() || r.hyperparameters_file.empty() || r.output_dir.empty())
+    throw UserError("train needs --data, --hyperparameters and --output (or --sagemaker)");
+  // Local mode on any storage: the hyperparameters are checked before the data is downloaded.
+  using storage::StagedInput;
+  const StagedInput hyperparameters(r.hyperparameters_file.string(), StagedInput::Kind::File, r.storage);
+  load_hyperparameters(hyperparameters.path().string(), true, r.overrides);
+  JobStorage files(r.data_dir.string(), r.output_dir.string(), r.checkpoint_dir.string(), r.storage);
+  std::optional<StagedInput> previous_model;
+  if (!r.previous_model.empty()) previous_model.emplace(r.previous_model.string(), StagedInput::Kind::Any, r.storage);
+  TrainJobRequest local = r;
+  local.hyperparameters_file = hyperparameters.path();
+  local.data_dir = files.data_dir();
+  local.output_dir = files.model_dir();
+  local.checkpoint_dir = files.checkpoint_dir();
+  if (previous_model) local.previous_model = previous_model->path();
+  TrainOptions o = assemble_train_job(local);
+  o.on_epoch = [&files](const nlohmann::json&) { files.save_checkpoints(); };
+  files.set_uploads(!o.communicator || o.communicator->rank() == 0);  // rank 0 writes the files
+  TrainResult result = run(r, o);
+  files.finish();
+  return result;
 }
 
 }  // namespace segmaker::train

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "storage/storage.h"
 #include "train/trainer.h"
 
 namespace segmaker::train {
 
 struct TrainJobRequest {
-  // Local mode: all three required.
+  // Local mode: all three required. Any path of local mode may be an s3:// URI (train/job_storage.h):
+  // the data is downloaded first, checkpoints are kept in the bucket, the output is uploaded at the end.
   std::filesystem::path data_dir, hyperparameters_file, output_dir;
   std::filesystem::path checkpoint_dir;   // default: <output>/checkpoints (SageMaker: <root>/checkpoints)
   bool resume = false;                    // SageMaker mode always resumes (a restarted job continues)
@@ -31,13 +33,14 @@ struct TrainJobRequest {
   int threads = 0;
   bool progress = true;
   std::function<bool()> stop_requested;   // e.g. io::StopSignal::poll()
+  storage::StorageConfig storage;         // for s3:// paths (endpoint, credentials, cache)
 };
 
 // The TrainOptions the request describes (reads the hyperparameters, applies the overrides, joins
 // the process group when distributed). Throws UserError; in SageMaker mode also writes output/failure.
 TrainOptions assemble_train_job(const TrainJobRequest& request);
 
-// assemble_train_job + train(); logs how an interrupted job continues. On failure tells the other
+// Stages s3:// paths (local mode), assemble_train_job + train(); logs how an interrupted job continues. On failure tells the other
 // ranks why, writes output/failure in SageMaker mode, and rethrows.
 TrainResult run_train_job(const TrainJobRequest& request);
 

@@ -1,0 +1,22 @@
+#pragma once
+// Local folders (and file:// URIs) behind the Storage interface: the embedded default. Torch-free.
+#include "storage/storage.h"
+
+namespace segmaker::storage {
+
+class LocalStorage : public Storage {
+ public:
+  std::string read(const Location& object) override;
+  void read_to_file(const Location& object, const fs::path& file) override;
+  void write(const Location& object, const std::string& bytes) override;
+  void write_from_file(const Location& object, const fs::path& file) override;
+  // Every regular file below the folder (recursively), keys relative to it; a file lists itself.
+  std::vector<ObjectInfo> list(const Location& prefix) override;
+  std::optional<ObjectInfo> stat(const Location& object) override;
+  void remove_prefix(const Location& prefix) override;
+};
+
+// Copies a file atomically (temporary sibling, then rename), creating the parent folders.
+void copy_file_atomic(const fs::path& from, const fs::path& to);
+
+}  // namespace segmaker::storage

@@ -1,0 +1,55 @@
+#pragma once
+// Where a training job's files live when its paths are s3:// URIs: SageMaker's File mode (the data
+// channels are downloaded, through the download cache, before training starts), the artifact and
+// metrics uploaded to the output prefix when the job ends, and managed checkpointing (the
+// checkpoints are kept in the bucket after every epoch, so `--resume` continues on another machine).
+// Local paths are used in place. Torch-free.
+//
+//   train::JobStorage storage(flags.data, flags.output, flags.checkpoint_dir, config);
+//   options.data_dir = storage.data_dir(); options.model_dir = storage.model_dir(); …
+//   options.on_epoch = [&](const json&) { storage.save_checkpoints(); };
+//   train(options); storage.finish();
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "storage/stage.h"
+
+namespace segmaker::train {
+
+class JobStorage {
+ public:
+  // `checkpoint_uri` "" = <output>/checkpoints (in the bucket too when the output is there). Remote
+  // checkpoints are downloaded now, so that --resume finds them and a job without --resume is told
+  // that they exist rather than silently overwriting them.
+  JobStorage(const std::string& data_uri, const std::string& output_uri, const std::string& checkpoint_uri,
+             const storage::StorageConfig& config);
+  ~JobStorage();
+  JobStorage(const JobStorage&) = delete;
+  JobStorage& operator=(const JobStorage&) = delete;
+
+  // Distributed jobs: only rank 0 writes checkpoints and the artifact, so only it uploads (the other
+  // ranks would upload the checkpoint they resumed from over the newer one).
+  void set_uploads(bool uploads) { uploads_ = uploads; }
+
+  const std::filesystem::path& data_dir() const { return data_->path(); }
+  const std::filesystem::path& model_dir() const { return output_->path(); }
+  // "" when the trainer's default (<model_dir>/checkpoints) is right.
+  std::filesystem::path checkpoint_dir() const;
+
+  // Uploads the checkpoint folder (after every epoch, and when the job stops). A no-op when local.
+  void save_checkpoints();
+  // Uploads the output folder (model.tar.gz, metrics.jsonl, curves.png) and the checkpoints.
+  void finish();
+
+ private:
+  storage::StorageConfig config_;
+  std::optional<storage::StagedInput> data_;
+  std::optional<storage::StagedOutput> output_;
+  std::string checkpoint_uri_;            // remote checkpoints, "" when local
+  std::filesystem::path checkpoint_dir_;  // the local folder the trainer writes them to
+  std::filesystem::path checkpoint_staging_;
+  bool uploads_ = true;
+};
+
+}  // namespace segmaker::train
