@@ -26,6 +26,10 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--overlay", o->overlay, "Also write <output>/overlays/<stem>.png (mask over the image, legend)");
   sub->add_option("--workers", o->workers, "Images in flight at once (0 = min(cores, 4))")->capture_default_str();
   sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
+  o->predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
+  sub->add_option("--precision", o->predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
+      ->capture_default_str();
   sub->add_option("--input-size", o->predictor.input_size,
                   "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();

@@ -48,6 +48,10 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--http-threads", c.server.http_threads, "Connections served at once")->capture_default_str();
   sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
+  c.predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
+  sub->add_option("--precision", c.predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
+      ->capture_default_str();
   sub->add_option("--input-size", c.predictor.input_size,
                   "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();

@@ -18,6 +18,7 @@ constexpr const char* kManifest = "model.json";
 constexpr const char* kWeights = "weights.pt";
 constexpr const char* kHyperparameters = "hyperparameters.json";
 constexpr const char* kMetrics = "metrics.json";
+constexpr const char* kCalibration = "calibration.json";  // optional (segmaker quantize)
 
 void check(const ModelArtifact& a) {
   models::validate(a.spec);
@@ -35,10 +36,12 @@ std::vector<io::ArchiveEntry> entries_of(const ModelArtifact& a) {
                    {"format_version", a.format_version},
                    {"model_spec", spec},
                    {"classes", a.classes}};
-  return {{kManifest, manifest.dump(2) + "\n"},
-          {kHyperparameters, a.hyperparameters.dump(2) + "\n"},
-          {kMetrics, a.metrics.dump(2) + "\n"},
-          {kWeights, a.weights}};
+  std::vector<io::ArchiveEntry> entries{{kManifest, manifest.dump(2) + "\n"},
+                                        {kHyperparameters, a.hyperparameters.dump(2) + "\n"},
+                                        {kMetrics, a.metrics.dump(2) + "\n"},
+                                        {kWeights, a.weights}};
+  if (!a.calibration.is_null()) entries.push_back({kCalibration, a.calibration.dump(2) + "\n"});
+  return entries;
 }
 
 // Artifacts written before model_spec.input_size existed: the network's short side is the job's
@@ -90,6 +93,7 @@ ModelArtifact from_files(std::map<std::string, std::string> files, const std::st
   if (!manifest.at("model_spec").contains("input_size"))
     a.spec.input_size = input_size_from_hyperparameters(a.hyperparameters, what);
   a.weights = std::move(files[kWeights]);
+  if (files.count(kCalibration)) a.calibration = parse(files, kCalibration, what);
   try {
     check(a);
   } catch (const UserError& e) {
@@ -111,7 +115,7 @@ void write_artifact_dir(const fs::path& dir, const ModelArtifact& artifact) {
 ModelArtifact read_artifact(const fs::path& path) {
   if (fs::is_directory(path)) {
     std::map<std::string, std::string> files;
-    for (const char* name : {kManifest, kWeights, kHyperparameters, kMetrics}) {
+    for (const char* name : {kManifest, kWeights, kHyperparameters, kMetrics, kCalibration}) {
       fs::path p = path / name;
       if (fs::is_symlink(p)) throw DataError("model folder '" + path.string() + "': " + name + " is a link; refusing it");
       if (fs::is_regular_file(p)) files[name] = io::read_file(p);

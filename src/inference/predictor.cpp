@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <opencv2/imgproc.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,10 @@
 #include "data/classes.h"
 #include "data/image_tensor.h"
 #include "inference/artifact.h"
+#include "inference/calibration.h"
 #include "inference/device.h"
+#include "inference/precision.h"
+#include "inference/precision_model.h"
 #include "io/error.h"
 #include "models/inference.h"
 #include "models/registry.h"
@@ -30,7 +34,8 @@ struct Predictor::Impl {
   std::vector<std::string> classes;
   int input_size = 0;
   torch::Device device{torch::kCPU};
-  mutable models::SegmentationModel model{nullptr};  // forward() is not const; eval-mode forward does not mutate it
+  std::unique_ptr<PrecisionModel> model;  // the folded network in its precision; forward() is thread-safe
+  PrecisionChoice precision;
 };
 
 Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& options)
@@ -51,15 +56,30 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
   // Inference never needs the auxiliary head: build without it and ignore its weights if present.
   models::ModelSpec build_spec = m.spec;
   build_spec.aux = false;
-  m.model = models::build_model(build_spec);
+  models::SegmentationModel model = models::build_model(build_spec);
   models::LoadOptions load;
   load.what = "model artifact weights";
   load.skip_file_prefixes = {"aux_classifier."};
-  models::load_weights_from_bytes(*m.model, artifact.weights, load);
-  models::InferenceOptions inference;
-  inference.fold_batchnorm = options.fold_batchnorm;
-  models::prepare_for_inference(m.model, inference);
-  m.model->to(m.device);
+  models::load_weights_from_bytes(*model, artifact.weights, load);
+  ModelSupport support;
+  support.cuda = m.device.is_cuda();
+  Calibration calibration;
+  if (!artifact.calibration.is_null()) {
+    calibration = calibration_from_json(artifact.calibration);
+    support.has_calibration = !calibration.empty();
+  }
+  const Precision requested = parse_precision(options.precision);
+  if (!options.fold_batchnorm && requested == Precision::automatic) {
+    m.precision = {Precision::fp32, "precision auto -> fp32 (batch norm not folded)"};
+  } else {
+    m.precision = choose_precision(requested, support.cuda ? CpuFeatures{} : detect_cpu_features(), support);
+  }
+  model->to(m.device);
+  // oneDNN's blocked layout is a CPU format; a GPU runs bf16 in plain NCHW.
+  const TensorLayout bf16_layout = support.cuda ? TensorLayout::nchw : kDefaultBf16Layout;
+  m.model = std::make_unique<PrecisionModel>(model, m.precision.precision, &calibration, bf16_layout,
+                                             options.fold_batchnorm);
+  spdlog::info("{}: {}", models::describe(m.spec), m.precision.reason);
 }
 
 Predictor::~Predictor() = default;
@@ -72,6 +92,8 @@ const models::ModelSpec& Predictor::spec() const { return impl_->spec; }
 const std::vector<std::string>& Predictor::classes() const { return impl_->classes; }
 int Predictor::num_classes() const { return impl_->spec.num_classes; }
 std::string Predictor::device() const { return impl_->device.str(); }
+std::string Predictor::precision() const { return to_string(impl_->precision.precision); }
+std::string Predictor::precision_reason() const { return impl_->precision.reason; }
 int Predictor::input_size() const { return impl_->input_size; }
 
 cv::Size Predictor::network_size(cv::Size image) const {
@@ -109,7 +131,7 @@ std::vector<Prediction> Predictor::predict_batch(const std::vector<cv::Mat>& ima
     if (image.size() != net) cv::resize(image, resized, net, 0, 0, cv::INTER_LINEAR);
     inputs.push_back(data::image_to_tensor(resized, m.spec.preprocessing));
   }
-  const torch::Tensor logits = m.model->forward(torch::stack(inputs).to(m.device)).out;
+  const torch::Tensor logits = m.model->forward(torch::stack(inputs).to(m.device));
 
   std::vector<Prediction> out(images.size());
   for (std::size_t i = 0; i < images.size(); ++i) {

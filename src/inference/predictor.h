@@ -33,6 +33,12 @@ struct PredictorOptions {
   int input_size = 0;
   // Fold BatchNorm into the convolutions (same logits within float rounding, faster).
   bool fold_batchnorm = true;
+  // fp32 | bf16 | int8 | auto (inference/precision.h): auto takes the fastest the CPU supports and
+  // the artifact allows (int8 needs a calibrated artifact: segmaker quantize) and logs the choice; an
+  // explicit precision the CPU lacks is a UserError. Softmax, argmax and the logits resize stay fp32.
+  // The library default is exact fp32; the predict / serve / evaluate commands default to auto.
+  // Unfolded batch norm (fold_batchnorm = false) allows fp32 only (auto resolves to it).
+  std::string precision = "fp32";
 };
 
 class Predictor {
@@ -50,6 +56,9 @@ class Predictor {
   const std::vector<std::string>& classes() const;
   int num_classes() const;
   std::string device() const;
+  // The precision the network runs in ("fp32", "bf16", "int8") and the sentence that says why.
+  std::string precision() const;
+  std::string precision_reason() const;
   // The short side the network sees (0 = the image's own size).
   int input_size() const;
 

@@ -90,6 +90,11 @@ void Server::register_routes() {
     nlohmann::json j{{"MaxConcurrentTransforms", b.workers * b.max_batch},
                      {"BatchStrategy", "SINGLE_RECORD"},  // one image per request
                      {"MaxPayloadInMB", std::max<std::size_t>(1, options_.max_payload_bytes / (1024 * 1024))}};
+    // segmaker's addition (SageMaker reads the three above): the precision the model runs in, and why.
+    if (const auto m = model()) {
+      j["Precision"] = m->predictor->precision();
+      j["PrecisionReason"] = m->predictor->precision_reason();
+    }
     res.set_content(j.dump(), "application/json");
   });
 
@@ -178,7 +183,8 @@ void Server::load_model() {
       load_finished_ = true;
     }
     ready_ = true;
-    spdlog::info("model ready: {} classes on {}", predictor->num_classes(), predictor->device());
+    spdlog::info("model ready: {} classes on {}, precision {}", predictor->num_classes(), predictor->device(),
+                 predictor->precision());
   } catch (...) {
     {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -34,6 +34,7 @@ void expect_same(const ModelArtifact& a, const ModelArtifact& b) {
   EXPECT_EQ(a.hyperparameters, b.hyperparameters);
   EXPECT_EQ(a.metrics, b.metrics);
   EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.calibration, b.calibration);
 }
 
 TEST(Artifact, RoundTripTarGzAndUnpackedFolder) {
@@ -48,6 +49,22 @@ TEST(Artifact, RoundTripTarGzAndUnpackedFolder) {
   auto manifest = nlohmann::json::parse(io::read_file(dir / "opt-ml-model" / "model.json"));
   EXPECT_EQ(manifest["format_version"], kArtifactFormatVersion);
   EXPECT_EQ(manifest["model_spec"]["preprocessing"]["channel_order"], "BGR");
+}
+
+TEST(Artifact, CarriesAnInt8CalibrationWhenItHasOne) {
+  test::TempDir dir;
+  ModelArtifact a = sample();
+  write_artifact(dir / "plain.tar.gz", a);
+  EXPECT_TRUE(read_artifact(dir / "plain.tar.gz").calibration.is_null());
+  a.calibration = {{"format_version", 1}, {"method", "mse"}, {"samples", 8}, {"ranges", {{"input", {-1.5, 2.0}}}}};
+  write_artifact(dir / "int8.tar.gz", a);
+  ASSERT_EQ(io::read_archive(dir / "int8.tar.gz").size(), 5u);
+  expect_same(read_artifact(dir / "int8.tar.gz"), a);
+  write_artifact_dir(dir / "folder", a);
+  EXPECT_TRUE(fs::is_regular_file(dir / "folder" / "calibration.json"));
+  expect_same(read_artifact(dir / "folder"), a);
+  io::write_file_atomic(dir / "folder" / "calibration.json", "{not json");
+  EXPECT_NE(test::message_of<DataError>([&] { read_artifact(dir / "folder"); }).find("calibration.json"), std::string::npos);
 }
 
 TEST(Artifact, RejectsInconsistentOrForeignContent) {

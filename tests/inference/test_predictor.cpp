@@ -3,7 +3,12 @@
 #include <cmath>
 
 #include "io/error.h"
+#include "inference/precision.h"
+#include "inference/precision_model.h"
 #include "inference/predictor.h"
+#include "models/registry.h"
+#include "models/weights.h"
+#include "support/test_util.h"
 #include "support/tiny_model.h"
 
 namespace segmaker::inference {
@@ -122,6 +127,54 @@ TEST_F(PredictorTest, AuxSpecWithoutAuxWeightsLoads) {
   const Predictor p(with_aux);
   const cv::Mat image = random_image(30, 20, 4);
   EXPECT_EQ(cv::countNonZero(p.predict(image).mask != predictor_->predict(image).mask), 0);
+}
+
+TEST_F(PredictorTest, PrecisionIsChosenAndLoggedAndUnsupportedOnesAreErrors) {
+  EXPECT_EQ(predictor_->precision(), "fp32");  // the library default
+  const CpuFeatures cpu = detect_cpu_features();
+  PredictorOptions automatic;
+  automatic.precision = "auto";
+  const Predictor a(*artifact_, automatic);
+  EXPECT_EQ(a.precision(), cpu.bf16 ? "bf16" : "fp32");  // not calibrated: never int8
+  EXPECT_NE(a.precision_reason().find(cpu.isa), std::string::npos) << a.precision_reason();
+  PredictorOptions int8;
+  int8.precision = "int8";
+  const std::string msg = test::message_of<UserError>([&] { Predictor p(*artifact_, int8); });
+  EXPECT_NE(msg.find(cpu.vnni ? "segmaker quantize" : "VNNI"), std::string::npos) << msg;
+  PredictorOptions bogus;
+  bogus.precision = "fp8";
+  EXPECT_THROW((Predictor{*artifact_, bogus}), UserError);
+  if (!cpu.bf16) GTEST_SKIP() << "this CPU has no bf16 (" << cpu.isa << ")";
+  // bf16 answers like fp32 up to bf16 rounding.
+  PredictorOptions bf16;
+  bf16.precision = "bf16";
+  const Predictor b(*artifact_, bf16);
+  const cv::Mat image = random_image(90, 70, 11);
+  const auto x = predictor_->predict(image, true), y = b.predict(image, true);
+  double worst = 0;
+  for (std::size_t k = 0; k < x.probabilities.size(); ++k)
+    worst = std::max(worst, static_cast<double>(std::abs(x.probabilities[k] - y.probabilities[k])));
+  EXPECT_LT(worst, 0.05);
+  EXPECT_GE(cv::countNonZero(x.mask == y.mask), image.rows * image.cols * 95 / 100);
+}
+
+TEST_F(PredictorTest, ACalibratedArtifactRunsInInt8ByDefaultOfAuto) {
+  const CpuFeatures cpu = detect_cpu_features();
+  if (!cpu.vnni) GTEST_SKIP() << "this CPU has no VNNI (" << cpu.isa << ")";
+  auto calibrated = *artifact_;
+  {
+    auto model = models::build_model(artifact_->spec);
+    models::load_weights_from_bytes(*model, artifact_->weights);
+    PrecisionNetwork network(model);
+    std::vector<torch::Tensor> batches{torch::randn({2, 3, 64, 80})};
+    calibrated.calibration = to_json(calibrate(network, batches));
+  }
+  PredictorOptions automatic;
+  automatic.precision = "auto";
+  const Predictor p(calibrated, automatic);
+  EXPECT_EQ(p.precision(), "int8");
+  const cv::Mat image = random_image(80, 64, 12);
+  EXPECT_EQ(p.predict(image).mask.size(), image.size());
 }
 
 TEST_F(PredictorTest, BadArtifactsAndDevices) {

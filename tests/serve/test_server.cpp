@@ -223,6 +223,10 @@ TEST_F(ServerTest, ExecutionParametersAndDemoPage) {
   EXPECT_EQ(j["MaxConcurrentTransforms"], 6);
   EXPECT_EQ(j["BatchStrategy"], "SINGLE_RECORD");
   EXPECT_EQ(j["MaxPayloadInMB"], 6);
+  // The precision the model runs in (auto: bf16 or fp32 here, the fixture's model is not calibrated).
+  ASSERT_TRUE(j.contains("Precision")) << j.dump();
+  EXPECT_TRUE(j["Precision"] == "fp32" || j["Precision"] == "bf16") << j.dump();
+  EXPECT_NE(j["PrecisionReason"].get<std::string>().find("precision"), std::string::npos);
   r = c.Get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

@@ -1,0 +1,97 @@
+// fp32 / bf16 / int8 of one trained model side by side on a labelled channel: validation mIOU,
+// pixel accuracy, the share of pixels whose class equals fp32's, and forward ms per image. int8 is
+// calibrated on --samples crops of --calibration-channel first (as segmaker quantize does).
+//
+//   bench_precision_accuracy --model model.tar.gz --data DATA [--channel validation]
+//       [--calibration-channel train] [--samples 200] [--crop-size N] [--threads 2] [--method mse|minmax]
+// Prints a markdown table and one JSON line per precision.
+#include <torch/torch.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iostream>
+
+#include "inference/precision_model.h"
+#include "inference/quantize.h"
+#include "io/threads.h"
+#include "models/registry.h"
+#include "models/weights.h"
+#include "inference/artifact.h"
+
+namespace {
+
+using namespace segmaker;
+
+models::SegmentationModel load_model(const inference::ModelArtifact& artifact) {
+  auto spec = artifact.spec;
+  spec.aux = false;
+  auto model = models::build_model(spec);
+  models::LoadOptions load;
+  load.skip_file_prefixes = {"aux_classifier."};
+  models::load_weights_from_bytes(*model, artifact.weights, load);
+  return model;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fp32 / bf16 / int8 of a trained model side by side"};
+  std::string model_path, data_dir, channel = "validation", calibration_channel = "train", method = "mse";
+  int samples = 200, crop_size = 0, threads = 2;
+  app.add_option("--model", model_path)->required();
+  app.add_option("--data", data_dir)->required();
+  app.add_option("--channel", channel);
+  app.add_option("--calibration-channel", calibration_channel);
+  app.add_option("--samples", samples);
+  app.add_option("--crop-size", crop_size, "0 = the model's crop_size");
+  app.add_option("--threads", threads);
+  app.add_option("--method", method, "Calibration: mse or minmax");
+  CLI11_PARSE(app, argc, argv);
+  io::configure_torch_threads(threads);
+
+  const auto artifact = inference::read_artifact(model_path);
+  if (crop_size <= 0) crop_size = artifact.spec.input_size > 0 ? artifact.spec.input_size : 240;
+  const auto& spec = artifact.spec;
+
+  inference::ChannelOptions calib;
+  calib.data_dir = data_dir;
+  calib.channel = calibration_channel;
+  calib.samples = samples;
+  calib.crop_size = crop_size;
+  calib.workers = threads;
+  calib.method = method;
+  auto t0 = std::chrono::steady_clock::now();
+  inference::Calibration calibration;
+  {
+    auto model = load_model(artifact);
+    inference::PrecisionNetwork network(model);
+    calibration = inference::calibrate_on_channel(network, spec.preprocessing, calib);
+  }
+  std::cerr << "calibrated on " << calibration.samples << " crops of '" << calibration_channel << "' in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+
+  std::vector<std::unique_ptr<inference::PrecisionModel>> models;
+  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::fp32));
+  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::bf16));
+  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::int8, &calibration));
+
+  std::vector<const inference::PrecisionModel*> pointers;
+  for (const auto& m : models) pointers.push_back(m.get());
+  inference::ChannelOptions evaluation = calib;
+  evaluation.channel = channel;
+  evaluation.samples = 0;
+  const auto scores = inference::compare_precisions(pointers, spec.preprocessing, spec.num_classes, evaluation);
+  std::cout << "| precision | " << channel << " mIOU | pixel accuracy | masks = fp32 | forward ms/img |\n|---|---|---|---|---|\n";
+  for (const auto& s : scores) {
+    const auto name = inference::to_string(s.precision);
+    std::printf("| %s | %.4f | %.4f | %.2f %% | %.0f |\n", name.c_str(), s.miou, s.pixel_accuracy, 100 * s.agreement_with_first,
+                s.ms_per_image);
+    std::cerr << nlohmann::json{{"precision", name}, {"miou", s.miou}, {"pixel_accuracy", s.pixel_accuracy},
+                                {"agreement", s.agreement_with_first}, {"ms_per_image", s.ms_per_image}, {"images", s.images}}
+                     .dump()
+              << "\n";
+  }
+  return 0;
+}

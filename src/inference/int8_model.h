@@ -1,0 +1,44 @@
+#pragma once
+// Post-training static int8 quantization of PrecisionNetwork on LibTorch's oneDNN quantized
+// engine (VNNI on AVX-512 CPUs), built from the registered quantized ops FX quantization uses:
+// conv weights quantized per output channel (symmetric qint8, BN already folded), activations
+// uint8 per tensor with the calibrated ranges, convolutions with fused ReLU, quantized residual
+// add + ReLU, max pool / adaptive pool / bilinear resize on quantized tensors, and the PSP / ASPP
+// concatenations as plain copies (their inputs are quantized with the concatenation's range). The classifier's last 1x1 convolution runs in fp32 on the dequantized
+// features (negligible cost, keeps the logits exact to the features), as does the logits resize.
+#include <torch/torch.h>
+
+#include <ATen/native/quantized/PackedParams.h>
+
+#include <map>
+#include <string>
+
+#include "inference/calibration.h"
+#include "inference/precision_network.h"
+
+namespace segmaker::inference {
+
+class Int8Backend : public NetworkBackend {
+ public:
+  // Quantizes and prepacks every convolution. Selects LibTorch's oneDNN quantized engine (a
+  // process-wide LibTorch setting; segmaker uses no other). UserError when the calibration lacks a
+  // point of this network (it was made for another model) or the engine is missing.
+  Int8Backend(const PrecisionNetwork& network, const Calibration& calibration);
+
+  torch::Tensor input(const torch::Tensor& x) override;
+  torch::Tensor conv(const ConvLayer& layer, const torch::Tensor& x) override;
+  torch::Tensor add_relu(const std::string& name, const torch::Tensor& a, const torch::Tensor& b) override;
+  torch::Tensor cat(const std::string& name, const std::vector<torch::Tensor>& xs) override;
+  torch::Tensor logits(const ConvLayer& layer, const torch::Tensor& x) override;
+  torch::Tensor max_pool(const torch::Tensor& x) override;
+  torch::Tensor adaptive_avg_pool(const torch::Tensor& x, int64_t bins) override;
+  torch::Tensor resize(const torch::Tensor& x, int64_t height, int64_t width) override;
+
+ private:
+  const QuantParams& params(const std::string& name) const;
+
+  std::map<std::string, QuantParams> params_;
+  std::vector<c10::intrusive_ptr<ConvPackedParamsBase<2>>> packed_;  // by ConvLayer::index (null: final)
+};
+
+}  // namespace segmaker::inference

@@ -1,0 +1,168 @@
+// Calibration on a data channel, the side-by-side comparison, segmaker quantize (see quantize.h).
+#include "inference/quantize.h"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "inference/precision_float.h"
+#include "inference/artifact.h"
+#include "inference/metrics.h"
+#include "io/error.h"
+#include "io/threads.h"
+#include "models/registry.h"
+#include "models/weights.h"
+
+namespace segmaker::inference {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::unique_ptr<data::DataLoader> channel_loader(const data::Preprocessing& preprocessing, int num_classes,
+                                                 const ChannelOptions& o, bool shuffle) {
+  auto dataset = std::make_shared<data::SegmentationDataset>(o.data_dir, o.channel, num_classes);
+  if (dataset->size() == 0)
+    throw UserError("channel '" + o.channel + "' of '" + o.data_dir.string() + "' has no images");
+  data::LoaderOptions lo;
+  lo.mode = data::LoaderMode::Validation;
+  lo.crop_size = o.crop_size;
+  lo.batch_size = o.batch_size;
+  lo.shuffle = shuffle;
+  lo.seed = o.seed;
+  lo.drop_last = false;
+  lo.workers = std::max(1, o.workers);
+  auto loader = std::make_unique<data::DataLoader>(dataset, preprocessing, lo);
+  loader->start_epoch(0);
+  return loader;
+}
+
+}  // namespace
+
+Calibration calibrate_on_channel(const PrecisionNetwork& network, const data::Preprocessing& preprocessing,
+                                 const ChannelOptions& options) {
+  auto loader = channel_loader(preprocessing, 0, options, /*shuffle=*/true);
+  c10::InferenceMode guard;
+  RangeObserver observer(options.method);
+  FloatBackend fp32(network, torch::kFloat32, TensorLayout::nchw, &observer);
+  data::Batch batch;
+  int seen = 0;
+  while ((options.samples <= 0 || seen < options.samples) && loader->next(batch)) {
+    auto images = batch.images;
+    if (options.samples > 0 && seen + images.size(0) > options.samples) images = images.slice(0, 0, options.samples - seen);
+    network.forward(images, fp32);
+    seen += static_cast<int>(images.size(0));
+  }
+  return observer.calibration();
+}
+
+std::vector<PrecisionScore> compare_precisions(const std::vector<const PrecisionModel*>& models,
+                                               const data::Preprocessing& preprocessing, int num_classes,
+                                               const ChannelOptions& options) {
+  auto loader = channel_loader(preprocessing, num_classes, options, /*shuffle=*/false);
+  c10::InferenceMode guard;
+  std::vector<ConfusionMatrix> confusion(models.size(), ConfusionMatrix(num_classes));
+  std::vector<double> agree(models.size(), 0), seconds(models.size(), 0);
+  double pixels = 0;
+  std::size_t images = 0;
+  data::Batch batch;
+  while ((options.samples <= 0 || static_cast<int>(images) < options.samples) && loader->next(batch)) {
+    torch::Tensor reference;
+    const auto target = batch.masks.contiguous();
+    for (size_t m = 0; m < models.size(); ++m) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto prediction = models[m]->forward(batch.images).argmax(1).contiguous();
+      seconds[m] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (m == 0) reference = prediction;
+      agree[m] += prediction.eq(reference).sum().item<double>();
+      confusion[m].update(prediction.data_ptr<int64_t>(), target.data_ptr<int64_t>(), static_cast<size_t>(target.numel()));
+    }
+    pixels += static_cast<double>(target.numel());
+    images += static_cast<std::size_t>(batch.images.size(0));
+  }
+  std::vector<PrecisionScore> scores;
+  for (size_t m = 0; m < models.size(); ++m) {
+    const auto metrics = compute_metrics(confusion[m]);
+    PrecisionScore s;
+    s.precision = models[m]->precision();
+    s.miou = metrics.miou;
+    s.pixel_accuracy = metrics.pixel_accuracy;
+    s.agreement_with_first = pixels > 0 ? agree[m] / pixels : 1.0;
+    s.ms_per_image = images > 0 ? seconds[m] / static_cast<double>(images) * 1e3 : 0.0;
+    s.images = images;
+    scores.push_back(s);
+  }
+  return scores;
+}
+
+namespace {
+
+models::SegmentationModel load_model(const ModelArtifact& artifact) {
+  auto spec = artifact.spec;
+  spec.aux = false;
+  auto model = models::build_model(spec);
+  models::LoadOptions load;
+  load.what = "model artifact weights";
+  load.skip_file_prefixes = {"aux_classifier."};
+  models::load_weights_from_bytes(*model, artifact.weights, load);
+  return model;
+}
+
+}  // namespace
+
+QuantizeReport quantize_model(const QuantizeOptions& o) {
+  if (o.output.empty()) throw UserError("segmaker quantize: --output is required");
+  if (o.samples < 1) throw UserError("--samples must be at least 1, got " + std::to_string(o.samples));
+  const int threads = io::configure_torch_threads(o.threads);
+  const CpuFeatures cpu = detect_cpu_features();
+  choose_precision(Precision::int8, cpu, {false, true});  // UserError on a CPU without VNNI
+  ModelArtifact artifact = read_artifact(o.model);
+  ChannelOptions channel;
+  channel.data_dir = o.data_dir;
+  channel.channel = o.channel;
+  channel.samples = o.samples;
+  channel.crop_size = artifact.spec.input_size > 0 ? artifact.spec.input_size : 240;
+  channel.workers = threads;
+  channel.method = o.method;
+
+  QuantizeReport report;
+  {
+    auto model = load_model(artifact);
+    PrecisionNetwork network(model);
+    const auto t0 = std::chrono::steady_clock::now();
+    report.calibration = calibrate_on_channel(network, artifact.spec.preprocessing, channel);
+    spdlog::info("quantize: {} activation ranges ({}) from {} crops of channel '{}' in {:.1f} s",
+                 report.calibration.ranges.size(), report.calibration.method, report.calibration.samples, o.channel,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  if (fs::is_directory(o.data_dir / o.evaluation_channel)) {
+    std::vector<std::unique_ptr<PrecisionModel>> owned;
+    owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::fp32));
+    if (cpu.bf16) owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::bf16));
+    owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::int8, &report.calibration));
+    std::vector<const PrecisionModel*> models;
+    for (const auto& m : owned) models.push_back(m.get());
+    ChannelOptions evaluation = channel;
+    evaluation.channel = o.evaluation_channel;
+    evaluation.samples = 0;
+    report.scores = compare_precisions(models, artifact.spec.preprocessing, artifact.spec.num_classes, evaluation);
+  } else {
+    spdlog::warn("quantize: no '{}' channel in '{}': the fp32 / bf16 / int8 comparison is skipped", o.evaluation_channel,
+                 o.data_dir.string());
+  }
+  artifact.calibration = to_json(report.calibration);
+  nlohmann::json precision = nlohmann::json::array();
+  for (const auto& s : report.scores)
+    precision.push_back({{"precision", to_string(s.precision)}, {"channel", o.evaluation_channel}, {"mIOU", s.miou},
+                         {"pixel_accuracy", s.pixel_accuracy}, {"agreement_with_fp32", s.agreement_with_first},
+                         {"ms_per_image", s.ms_per_image}, {"images", s.images}});
+  if (!artifact.metrics.is_object()) artifact.metrics = nlohmann::json::object();
+  artifact.metrics["precision"] = precision;
+  write_artifact(o.output, artifact);
+  return report;
+}
+
+}  // namespace segmaker::inference
