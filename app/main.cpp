@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_launch_command(app, global));
   commands.push_back(add_sync_command(app, global));
   commands.push_back(add_quantize_command(app, global));
+  commands.push_back(add_api_command(app, global));
 
   try {
     app.parse(argc, argv);

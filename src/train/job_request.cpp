@@ -46,10 +46,15 @@ TrainOptions assemble_sagemaker(const TrainJobRequest& r) {
   o.resume = true;  // a restarted (e.g. spot) job continues from its checkpoints
   o.previous_model = r.previous_model.empty() ? job.previous_model : r.previous_model;
   o.host = job.current_host;
-  if (auto config = distributed_config_from_hosts(job.current_host, job.hosts, r.dist_port))
+  if (r.distributed) {
+    // Ranks started by `segmaker launch` (the API's multi-instance jobs) share one layout: the
+    // environment says which rank this is; it plays the host of that index (algo-1, algo-2, …).
+    const DistributedConfig config = distributed_config_from_env(process_environment());
+    o.host = "algo-" + std::to_string(config.rank + 1);
+    join(o, config, r);
+  } else if (auto config = distributed_config_from_hosts(job.current_host, job.hosts, r.dist_port)) {
     join(o, *config, r);
-  else if (r.distributed)
-    join(o, distributed_config_from_env(process_environment()), r);
+  }
   return o;
 }
 

@@ -1,0 +1,393 @@
+// The endpoints' serving processes (see endpoint_manager.h).
+#include "api/endpoint_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <random>
+
+#include "api/names.h"
+#include "api/serving_instance.h"
+#include "api/store.h"
+#include "api/sigv4.h"
+#include "storage/transfer.h"
+
+namespace segmaker::api {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Instances = std::vector<std::unique_ptr<ServingInstance>>;
+
+namespace {
+constexpr const char* kKind = "Endpoint";
+std::string sha256_of(const std::string& text) { return sha256_hex(text); }
+}
+
+struct EndpointManager::Routing {
+  struct Variant {
+    std::string name;
+    double weight = 1;
+    std::vector<int> ports;
+  };
+  std::vector<Variant> variants;
+};
+
+struct EndpointManager::Supervisor {
+  std::string name;
+  json variants;  // the variants being served (resolved: model URL, counts, weights)
+  bool recovering = false;
+  std::thread thread;
+  std::mutex join_mutex;  // one joiner at a time (DeleteEndpoint, shutdown)
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::optional<std::pair<std::string, json>> update;  // config name, variants
+  bool delete_requested = false;
+  bool stop_requested = false;
+  std::shared_ptr<const Routing> routing = std::make_shared<Routing>();
+  std::atomic<unsigned> counter{0};
+  std::atomic<int> processes{0};
+};
+
+namespace {
+
+// The endpoint's status and variant summaries in its document.
+void set_endpoint_status(Store& store, const std::string& name, const std::string& status, const json& variants,
+                         const std::string& failure = "", const std::string& config_name = "") {
+  store.update(kKind, name, [&](Resource& r) {
+    const double now = now_seconds();
+    r.status = status;
+    r.last_modified_time = now;
+    json& d = r.document;
+    d["EndpointStatus"] = status;
+    d["LastModifiedTime"] = now;
+    if (!failure.empty()) d["FailureReason"] = failure;
+    else if (status == "InService" || status == "Creating") d.erase("FailureReason");
+    if (!config_name.empty()) d["EndpointConfigName"] = config_name;
+    if (!variants.is_null()) {
+      json summaries = json::array();
+      const bool serving = status == "InService" || status == "Updating" || status == "SystemUpdating";
+      for (const auto& v : variants)
+        summaries.push_back({{"VariantName", v["VariantName"]},
+                             {"DeployedImages", json::array({{{"SpecifiedImage", v.value("Image", "semantic-segmentation")},
+                                                              {"ResolvedImage", v.value("Image", "semantic-segmentation")},
+                                                              {"ResolutionTime", now}}})},
+                             {"CurrentWeight", v["InitialVariantWeight"]},
+                             {"DesiredWeight", v["InitialVariantWeight"]},
+                             {"CurrentInstanceCount", serving ? v["InitialInstanceCount"].get<int>() : 0},
+                             {"DesiredInstanceCount", v["InitialInstanceCount"]}});
+      d["ProductionVariants"] = summaries;
+      d["_Variants"] = variants;
+    }
+  });
+}
+
+std::string first_line_of_failure(const ServingInstance& instance, int status) {
+  const std::string tail = log_tail(instance.log(), 3);
+  return "The serving instance of variant '" + instance.variant() + "' exited with status " + std::to_string(status) +
+         (tail.empty() ? "" : ": " + tail);
+}
+
+}  // namespace
+
+EndpointManager::EndpointManager(Store& store, EndpointManagerOptions options) : store_(store), options_(std::move(options)) {}
+
+EndpointManager::~EndpointManager() { shutdown(); }
+
+void EndpointManager::start() {
+  for (const auto& r : store_.with_status(kKind)) {
+    if (r.status == "Deleting") {
+      store_.remove(kKind, r.name);
+    } else if (r.status != "Failed" && r.status != "OutOfService") {
+      if (r.status == "Updating") set_endpoint_status(store_, r.name, "SystemUpdating", r.document.value("_Variants", json::array()),
+                                                     "The update was interrupted by a restart of the service; the endpoint keeps its previous configuration");
+      else set_endpoint_status(store_, r.name, r.status == "Creating" ? "Creating" : "SystemUpdating", json());
+      launch(r.name, r.document.value("_Variants", json::array()), r.status != "Creating");
+    }
+  }
+}
+
+void EndpointManager::create(const std::string& name) {
+  const auto r = store_.get(kKind, name);
+  if (r) launch(name, r->document.value("_Variants", json::array()), false);
+}
+
+void EndpointManager::launch(const std::string& name, const json& variants, bool recovering) {
+  auto s = std::make_shared<Supervisor>();
+  s->name = name;
+  s->variants = variants;
+  s->recovering = recovering;
+  std::lock_guard lock(mutex_);
+  if (shutting_down_) return;
+  if (const auto old = supervisors_.find(name); old != supervisors_.end()) {
+    // A failed endpoint's supervisor that was never deleted cannot exist here (names are unique in
+    // the store); a finished one is joined before it is replaced.
+    std::lock_guard join_lock(old->second->join_mutex);
+    if (old->second->thread.joinable()) old->second->thread.join();
+  }
+  supervisors_[name] = s;
+  s->thread = std::thread([this, s] {
+    try {
+      supervise(*s);
+    } catch (const std::exception& e) {
+      spdlog::error("endpoint {}: {}", s->name, e.what());
+      set_endpoint_status(store_, s->name, "Failed", json(), std::string("InternalServerError: ") + e.what());
+    }
+  });
+}
+
+std::shared_ptr<EndpointManager::Supervisor> EndpointManager::find(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  const auto it = supervisors_.find(name);
+  return it == supervisors_.end() ? nullptr : it->second;
+}
+
+void EndpointManager::update(const std::string& name, const std::string& config_name, const json& variants) {
+  if (auto s = find(name)) {
+    std::lock_guard lock(s->mutex);
+    s->update = std::make_pair(config_name, variants);
+    s->cv.notify_all();
+  }
+}
+
+void EndpointManager::remove(const std::string& name) {
+  auto s = find(name);
+  if (!s) {
+    store_.remove(kKind, name);
+    return;
+  }
+  {
+    std::lock_guard lock(s->mutex);
+    s->delete_requested = true;
+    s->cv.notify_all();
+  }
+  // Answer once the instances have drained and the endpoint is gone, so that a DescribeEndpoint
+  // right after DeleteEndpoint (the CLI's `wait endpoint-deleted` polls at once) finds nothing.
+  std::lock_guard join_lock(s->join_mutex);
+  if (s->thread.joinable()) s->thread.join();
+  std::lock_guard lock(mutex_);
+  const auto it = supervisors_.find(name);
+  if (it != supervisors_.end() && it->second == s) supervisors_.erase(it);
+}
+
+void EndpointManager::shutdown() {
+  std::map<std::string, std::shared_ptr<Supervisor>> all;
+  {
+    std::lock_guard lock(mutex_);
+    if (shutting_down_.exchange(true)) return;
+    all = supervisors_;
+  }
+  for (auto& [name, s] : all) {
+    std::lock_guard lock(s->mutex);
+    s->stop_requested = true;
+    s->cv.notify_all();
+  }
+  for (auto& [name, s] : all) {
+    std::lock_guard join_lock(s->join_mutex);
+    if (s->thread.joinable()) s->thread.join();
+  }
+}
+
+std::optional<InstanceTarget> EndpointManager::route(const std::string& name, const std::string& target_variant) {
+  const auto s = find(name);
+  if (!s) return std::nullopt;
+  std::shared_ptr<const Routing> routing;
+  {
+    std::lock_guard lock(s->mutex);
+    routing = s->routing;
+  }
+  const Routing::Variant* chosen = nullptr;
+  if (!target_variant.empty()) {
+    for (const auto& v : routing->variants)
+      if (v.name == target_variant && !v.ports.empty()) chosen = &v;
+  } else {
+    double total = 0;
+    for (const auto& v : routing->variants)
+      if (!v.ports.empty()) total += v.weight;
+    thread_local std::mt19937 rng{std::random_device{}()};
+    double pick = std::uniform_real_distribution<double>(0, total)(rng);
+    for (const auto& v : routing->variants) {
+      if (v.ports.empty()) continue;
+      chosen = &v;
+      if ((pick -= v.weight) < 0) break;
+    }
+  }
+  if (!chosen) return std::nullopt;
+  const unsigned i = s->counter.fetch_add(1);
+  return InstanceTarget{chosen->name, chosen->ports[i % chosen->ports.size()]};
+}
+
+std::vector<InstanceTarget> EndpointManager::instances(const std::string& name) {
+  std::vector<InstanceTarget> out;
+  if (const auto s = find(name)) {
+    std::lock_guard lock(s->mutex);
+    for (const auto& v : s->routing->variants)
+      for (int p : v.ports) out.push_back({v.name, p});
+  }
+  return out;
+}
+
+int EndpointManager::instance_count() const {
+  std::lock_guard lock(mutex_);
+  int n = 0;
+  for (const auto& [name, s] : supervisors_) n += s->processes;
+  return n;
+}
+
+namespace {
+
+struct Outcome {
+  bool ok = true;
+  std::string failure;
+};
+
+// Whether every instance of `set` is ready; a failure when one of them exited.
+Outcome poll_set(Instances& set, bool restart_dead, const std::string& endpoint) {
+  Outcome o;
+  for (auto& instance : set) {
+    if (auto status = instance->exited()) {
+      if (!restart_dead) return {false, first_line_of_failure(*instance, *status)};
+      // One that keeps dying (a damaged model) is restarted every few seconds, not in a tight loop.
+      if (instance->uptime() < std::chrono::seconds(std::min(30, 1 << std::min(instance->starts(), 5)))) continue;
+      spdlog::warn("endpoint {}: an instance of variant {} exited with status {}; restarting it", endpoint,
+                   instance->variant(), *status);
+      instance->start();
+    }
+    instance->check_ready();
+  }
+  return o;
+}
+
+bool all_ready(const Instances& set) {
+  for (const auto& i : set)
+    if (!i->ready()) return false;
+  return !set.empty();
+}
+
+void stop_set(Instances& set, std::chrono::milliseconds grace) {
+  for (auto& i : set) i->stop(grace);
+  set.clear();
+}
+
+}  // namespace
+
+void EndpointManager::supervise(Supervisor& s) {
+  const fs::path dir = endpoint_dir(s.name);
+  // Stages the variants' models and starts their instances; throws on a model that cannot be staged.
+  auto start_set = [&](const json& variants, bool reuse_staged) {
+    Instances set;
+    int total = 0;
+    for (const auto& v : variants) total += v["InitialInstanceCount"].get<int>();
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = options_.threads > 0 ? options_.threads : std::max(1, cores / std::max(1, total));
+    for (const auto& v : variants) {
+      const std::string url = v["ModelDataUrl"];
+      const fs::path model = dir / "models" / (sha256_of(url).substr(0, 16) + ".tar.gz");
+      if (!reuse_staged || !fs::exists(model)) storage::download_file(url, model, options_.storage);
+      InstanceSpec spec;
+      spec.executable = options_.executable;
+      spec.model = model;
+      spec.threads = threads;
+      for (const auto& [key, value] : v.value("Environment", json::object()).items())
+        spec.environment.emplace_back(key, value.get<std::string>());
+      for (int k = 0; k < v["InitialInstanceCount"].get<int>(); ++k) {
+        spec.log = dir / "logs" / (v["VariantName"].get<std::string>() + "-" + std::to_string(k + 1) + ".log");
+        set.push_back(std::make_unique<ServingInstance>(v["VariantName"], spec));
+        set.back()->start();
+      }
+    }
+    return set;
+  };
+  auto publish = [&](const Instances& set, const json& variants) {
+    auto routing = std::make_shared<Routing>();
+    for (const auto& v : variants) routing->variants.push_back({v["VariantName"], v["InitialVariantWeight"].get<double>(), {}});
+    for (const auto& i : set)
+      if (i->ready())
+        for (auto& v : routing->variants)
+          if (v.name == i->variant()) v.ports.push_back(i->port());
+    std::lock_guard lock(s.mutex);
+    s.routing = routing;
+  };
+
+  Instances active, pending;
+  json pending_variants;
+  std::string pending_config;
+  bool failed = false, in_service = false;
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout, pending_deadline = deadline;
+  try {
+    active = start_set(s.variants, s.recovering);
+  } catch (const std::exception& e) {
+    set_endpoint_status(store_, s.name, "Failed", json(), std::string("ClientError: could not stage the model: ") + e.what());
+    failed = true;
+  }
+  while (true) {
+    bool stop = false, remove = false;
+    std::optional<std::pair<std::string, json>> update;
+    {
+      std::unique_lock lock(s.mutex);
+      s.cv.wait_for(lock, options_.poll_interval, [&] { return s.stop_requested || s.delete_requested; });
+      stop = s.stop_requested;
+      remove = s.delete_requested;
+      update.swap(s.update);
+      s.processes = static_cast<int>(active.size() + pending.size());
+    }
+    if (stop || remove) {
+      publish({}, s.variants);
+      stop_set(pending, options_.stop_grace);
+      stop_set(active, options_.stop_grace);
+      s.processes = 0;
+      if (remove) store_.remove(kKind, s.name);
+      break;
+    }
+    if (failed) continue;
+    const Outcome health = poll_set(active, in_service, s.name);
+    publish(active, s.variants);
+    if (!in_service) {
+      if (!health.ok || std::chrono::steady_clock::now() > deadline) {
+        const std::string why = health.ok ? "The serving instances did not answer /ping within " +
+                                                std::to_string(options_.start_timeout.count() / 1000) + " s"
+                                          : health.failure;
+        stop_set(active, options_.stop_grace);
+        publish({}, s.variants);
+        set_endpoint_status(store_, s.name, "Failed", json(), why);
+        failed = true;
+        continue;
+      }
+      if (all_ready(active)) {
+        in_service = true;
+        set_endpoint_status(store_, s.name, "InService", s.variants);
+      }
+      continue;
+    }
+    if (update && pending.empty()) {
+      pending_config = update->first;
+      pending_variants = update->second;
+      pending_deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+      try {
+        pending = start_set(pending_variants, false);
+      } catch (const std::exception& e) {
+        set_endpoint_status(store_, s.name, "InService", s.variants, std::string("Update failed: could not stage the model: ") + e.what());
+      }
+    }
+    if (!pending.empty()) {
+      const Outcome p = poll_set(pending, false, s.name);
+      if (!p.ok || std::chrono::steady_clock::now() > pending_deadline) {
+        set_endpoint_status(store_, s.name, "RollingBack", s.variants);
+        stop_set(pending, options_.stop_grace);
+        set_endpoint_status(store_, s.name, "InService", s.variants,
+                            "Update to endpoint config '" + pending_config + "' failed: " +
+                                (p.ok ? "its instances did not answer /ping in time" : p.failure));
+      } else if (all_ready(pending)) {
+        Instances old = std::move(active);
+        active = std::move(pending);
+        pending.clear();
+        s.variants = pending_variants;
+        publish(active, s.variants);  // new requests go to the new instances from here on
+        stop_set(old, options_.stop_grace);  // the old ones answer what they have, then exit
+        set_endpoint_status(store_, s.name, "InService", s.variants, "", pending_config);
+      }
+    }
+  }
+}
+
+}  // namespace segmaker::api

@@ -1,0 +1,50 @@
+#pragma once
+// The control plane's operations: one handler per SageMaker operation name, grouped by resource in
+// training_operations.cpp, model_operations.cpp, endpoint_operations.cpp and
+// transform_operations.cpp. A handler validates the request (ApiError on anything wrong), changes
+// the store and tells the runner or manager; it never runs a step itself.
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace segmaker::api {
+
+class Store;
+class TrainingRunner;
+class EndpointManager;
+class TransformRunner;
+
+struct ApiLimits {
+  int max_waiting_jobs = 100;      // training + transform jobs in progress or waiting
+  int max_serving_instances = 8;   // serving processes over all endpoints
+};
+
+struct Context {
+  Store& store;
+  TrainingRunner& training;
+  EndpointManager& endpoints;
+  TransformRunner& transforms;
+  std::string region = "us-east-1";
+  std::string account = "000000000000";
+  ApiLimits limits;
+  std::mutex create_mutex;  // a name check and the folder it guards happen together
+};
+
+using Operation = std::function<nlohmann::json(Context&, const nlohmann::json& request)>;
+using OperationTable = std::map<std::string, Operation>;
+
+void add_training_operations(OperationTable& table);
+void add_model_operations(OperationTable& table);
+void add_endpoint_operations(OperationTable& table);
+void add_transform_operations(OperationTable& table);
+
+// Every operation this service offers.
+const OperationTable& operations();
+
+// The document as Describe answers it (internal fields, which start with '_', removed).
+nlohmann::json public_document(const nlohmann::json& document);
+
+}  // namespace segmaker::api

@@ -1,0 +1,48 @@
+// The control plane's request envelope (see request.h).
+#include "api/request.h"
+
+#include <cctype>
+
+#include "api/api_error.h"
+
+namespace segmaker::api {
+
+using json = nlohmann::json;
+
+std::string operation_of(std::string_view target) {
+  constexpr std::string_view prefix = "SageMaker.";
+  if (target.substr(0, prefix.size()) != prefix || target.size() == prefix.size() || target.size() > 128)
+    throw unknown_operation(std::string(target.substr(0, 128)));
+  const std::string_view op = target.substr(prefix.size());
+  for (char c : op)
+    if (!std::isalnum(static_cast<unsigned char>(c))) throw unknown_operation(std::string(target));
+  return std::string(op);
+}
+
+json parse_request_body(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
+  // Requests are shallow (SageMaker's deepest structure is a few levels): refuse deep nesting
+  // before the recursive parser sees it.
+  constexpr int kMaxDepth = 64;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > kMaxDepth) throw serialization_error("The request body is nested more than 64 levels deep");
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded()) throw serialization_error("The request body is not valid JSON");
+  if (!request.is_object()) throw serialization_error("The request body must be a JSON object, got " + std::string(request.type_name()));
+  return request;
+}
+
+}  // namespace segmaker::api

@@ -1,0 +1,29 @@
+#pragma once
+// A CreateTrainingJob request: its validation (SageMaker's field rules, and what this service can
+// run: the built-in Semantic Segmentation image, S3Prefix channels) and the job folder it becomes,
+// laid out as SageMaker's container sees /opt/ml, so that `segmaker train --sagemaker` does the work:
+//   <job>/input/config/{hyperparameters,inputdataconfig,resourceconfig}.json, <job>/input/data/<channel>/,
+//   <job>/model/, <job>/output/{data/,failure}, <job>/checkpoints/, <job>/log.txt
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace segmaker::api {
+
+// Throws ApiError ValidationException naming every field that is wrong.
+void validate_create_training_job(const nlohmann::json& request);
+
+// True for the built-in algorithm's image in any region
+// (811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1, …), the short alias
+// "semantic-segmentation" and this project's own image ("segmaker", "segmaker:<tag>", "…/segmaker:<tag>").
+bool is_supported_training_image(const std::string& image);
+
+// The DescribeTrainingJob document of a new job (status InProgress / Starting).
+nlohmann::json new_training_job_document(const nlohmann::json& request, const std::string& arn, double now);
+
+// Writes the job's input/config files (hyperparameters as strings, every channel in File mode,
+// hosts algo-1…algo-N for InstanceCount N) into the job folder.
+void write_container_config(const std::filesystem::path& job_dir, const nlohmann::json& request);
+
+}  // namespace segmaker::api

@@ -1,0 +1,87 @@
+// A training job's inputs and outputs (see training_outputs.h).
+#include "api/training_outputs.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "api/names.h"
+#include "io/archive.h"
+#include "io/error.h"
+#include "io/paths.h"
+#include "storage/transfer.h"
+#include "train/sagemaker_env.h"
+
+namespace segmaker::api {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+void download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
+  const train::SageMakerLayout layout{job_dir};
+  for (const auto& channel : doc.at("InputDataConfig")) {
+    const std::string name = channel.at("ChannelName");
+    const std::string uri = channel.at("DataSource").at("S3DataSource").at("S3Uri");
+    const fs::path target = layout.data_dir() / name;
+    fs::remove_all(target);  // a download cut short by a restart starts again
+    fs::create_directories(target);
+    const auto summary = storage::download_prefix(as_folder_uri(uri), target, config);
+    if (summary.objects == 0)
+      throw UserError("No S3 objects found under S3 URL \"" + uri + "\" given in input data source (channel '" + name +
+                      "'). Please ensure that the bucket exists in the selected region, that objects exist under "
+                      "that S3 prefix, and that the role has \"s3:ListBucket\" permissions on the bucket.");
+  }
+}
+
+std::string model_artifact_uri(const json& doc) {
+  return join_uri(doc.at("OutputDataConfig").at("S3OutputPath").get<std::string>(),
+                  doc.at("TrainingJobName").get<std::string>() + "/output/model.tar.gz");
+}
+
+bool has_trained_model(const fs::path& job_dir) {
+  return fs::exists(train::SageMakerLayout{job_dir}.model_dir() / "model.json");
+}
+
+void pack_folder(const fs::path& dir, const fs::path& tar_gz) {
+  std::vector<io::ArchiveEntry> entries;
+  if (fs::is_directory(dir)) {
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      entries.push_back({fs::relative(e.path(), dir).generic_string(), io::read_file(e.path())});
+    }
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  io::write_tar_gz(tar_gz, entries);
+}
+
+std::string upload_training_outputs(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
+  const train::SageMakerLayout layout{job_dir};
+  const fs::path packed = job_dir / "output";
+  pack_folder(layout.model_dir(), packed / "model.tar.gz");
+  pack_folder(layout.output_data_dir(), packed / "output.tar.gz");
+  const std::string model_uri = model_artifact_uri(doc);
+  const std::string prefix = join_uri(doc.at("OutputDataConfig").at("S3OutputPath").get<std::string>(),
+                                      doc.at("TrainingJobName").get<std::string>() + "/output/");
+  storage::upload_file(packed / "model.tar.gz", model_uri, config);
+  storage::upload_file(packed / "output.tar.gz", prefix + "output.tar.gz", config);
+  return model_uri;
+}
+
+json final_metric_data(const fs::path& job_dir, double timestamp) {
+  std::ifstream in(train::SageMakerLayout{job_dir}.output_data_dir() / "metrics.jsonl");
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  json metrics = json::array();
+  const json record = json::parse(last, nullptr, false);
+  if (last.empty() || !record.is_object()) return metrics;
+  const std::pair<const char*, const char*> names[] = {{"train:loss", "train_loss"},
+                                                       {"validation:loss", "validation_loss"},
+                                                       {"validation:mIOU", "mIOU"},
+                                                       {"validation:pixel_accuracy", "pixel_accuracy"}};
+  for (const auto& [metric, field] : names)
+    if (record.contains(field) && record[field].is_number())
+      metrics.push_back({{"MetricName", metric}, {"Value", record[field].get<double>()}, {"Timestamp", timestamp}});
+  return metrics;
+}
+
+}  // namespace segmaker::api

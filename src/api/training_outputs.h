@@ -1,0 +1,37 @@
+#pragma once
+// What moves in and out of a training job's folder: the channels downloaded before training
+// (SageMaker's File mode, through the storage layer: s3://, file:// or a local folder), and after
+// it model.tar.gz (packed from <job>/model) and output.tar.gz (<job>/output/data) uploaded to
+// <S3OutputPath>/<TrainingJobName>/output/, and the final metrics read from the job's metrics.jsonl.
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/storage.h"
+
+namespace segmaker::api {
+
+// Downloads every channel of the job's InputDataConfig into <job>/input/data/<channel>. Throws
+// UserError "No S3 objects found under S3 URL …" (SageMaker's wording) for an empty prefix.
+void download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
+                       const storage::StorageConfig& config);
+
+// <S3OutputPath>/<TrainingJobName>/output/model.tar.gz
+std::string model_artifact_uri(const nlohmann::json& document);
+
+// True once `segmaker train --sagemaker` has written the model into <job>/model.
+bool has_trained_model(const std::filesystem::path& job_dir);
+
+// Packs and uploads model.tar.gz and output.tar.gz; returns the model's URI.
+std::string upload_training_outputs(const nlohmann::json& document, const std::filesystem::path& job_dir,
+                                    const storage::StorageConfig& config);
+
+// FinalMetricDataList from the last epoch in <job>/output/data/metrics.jsonl: train:loss,
+// validation:loss, validation:mIOU, validation:pixel_accuracy. Empty when no epoch finished.
+nlohmann::json final_metric_data(const std::filesystem::path& job_dir, double timestamp);
+
+// Packs every regular file under `dir` (relative names) into a tar.gz at `tar_gz`.
+void pack_folder(const std::filesystem::path& dir, const std::filesystem::path& tar_gz);
+
+}  // namespace segmaker::api

@@ -1,0 +1,89 @@
+#pragma once
+// Runs the training jobs of the store: each one a child process `segmaker train --sagemaker
+// --sm-root <job folder>` (`segmaker launch --nproc N -- train --sagemaker …` for InstanceCount N),
+// at most `max_jobs` at once; the rest wait in Starting, oldest first. One supervisor thread per
+// running job walks it through Downloading (channels), Training (the child; StopTrainingJob and
+// MaxRuntimeInSeconds send SIGTERM: it checkpoints and exits, SIGKILL after `stop_grace`),
+// Uploading (model.tar.gz, output.tar.gz) and Completed / Failed / Stopped, writing each step to
+// the store. Each job's log (the child's output and the runner's own lines) is <job>/log.txt.
+//
+// Restarts: jobs that were running when the service stopped (or was killed: the child gets
+// SIGTERM then, and checkpoints) go Interrupted → Starting and resume from their last checkpoint.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/storage.h"
+
+namespace segmaker::api {
+
+class Store;
+
+struct TrainingRunnerOptions {
+  std::filesystem::path jobs_dir;    // <root>/training-jobs
+  std::filesystem::path executable;  // the segmaker binary
+  int max_jobs = 1;
+  int threads = 0;  // --threads of each job's process; 0 = the child's default (all cores)
+  std::chrono::milliseconds stop_grace{std::chrono::seconds(120)};
+  std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
+  storage::StorageConfig storage;
+};
+
+class TrainingRunner {
+ public:
+  TrainingRunner(Store& store, TrainingRunnerOptions options);
+  ~TrainingRunner();
+  TrainingRunner(const TrainingRunner&) = delete;
+  TrainingRunner& operator=(const TrainingRunner&) = delete;
+
+  // Recovers the jobs a previous run left in progress, then starts scheduling.
+  void start();
+  // A job was created: schedule it when a slot is free.
+  void wake();
+  // StopTrainingJob: a waiting job is Stopped at once; a running one goes Stopping and gets SIGTERM.
+  void stop(const std::string& name);
+  // Service shutdown: every running job's process gets SIGTERM (it checkpoints); their jobs stay
+  // InProgress and resume on the next start.
+  void shutdown();
+
+  std::filesystem::path job_dir(const std::string& name) const { return options_.jobs_dir / name; }
+  std::filesystem::path log_path(const std::string& name) const { return job_dir(name) / "log.txt"; }
+
+ private:
+  enum class StopReason { None, Requested, MaxRuntime };
+  struct Running {
+    std::thread thread;
+    std::atomic<bool> done{false};
+    std::atomic<int> stop{0};  // StopReason
+  };
+
+  void recover();
+  void schedule_loop();
+  void supervise(const std::string& name, Running& running);
+  void run_phases(const std::string& name, Running& running);
+  // Runs the child; returns its exit status, or nothing when the service is shutting down.
+  std::optional<int> run_training_process(const std::string& name, Running& running);
+  void finish(const std::string& name, StopReason reason, std::optional<int> exit_status);
+  void sync_checkpoints(const std::string& name, const nlohmann::json& document, bool upload);
+  void append_log(const std::string& name, const std::string& line) const;
+  void set_status(const std::string& name, const std::string& secondary, const std::string& message);
+
+  Store& store_;
+  TrainingRunnerOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<std::string, std::unique_ptr<Running>> running_;
+  std::atomic<bool> shutting_down_{false};
+  std::thread scheduler_;
+};
+
+}  // namespace segmaker::api
