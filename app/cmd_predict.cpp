@@ -37,6 +37,11 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--precision", o->predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
       ->capture_default_str();
+  sub->add_option("--tta", o->predictor.tta,
+                  "Test-time augmentation: none, flip (+ the mirrored image) or multiscale (scales 0.5-1.75, each mirrored; "
+                  "softmax probabilities averaged)")
+      ->check(CLI::IsMember({"none", "flip", "multiscale"}, CLI::ignore_case))
+      ->capture_default_str();
   sub->add_option("--input-size", o->predictor.input_size,
                   "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <future>
 #include <limits>
@@ -121,12 +122,15 @@ nlohmann::json evaluate_model(const EvaluateOptions& options) {
   const std::string mode = options.center_crop ? "center crop " + std::to_string(crop)
                            : predictor.input_size() > 0 ? "full resolution, network short side " + std::to_string(predictor.input_size())
                                                         : "full resolution, network at each image's own size";
-  spdlog::info("evaluating {} on {} images of channel '{}' ({}; {} threads)", models::describe(predictor.spec()), dataset.size(),
-               options.channel, mode, threads);
+  spdlog::info("evaluating {} on {} images of channel '{}' ({}; precision {}, test-time augmentation {}; {} threads)",
+               models::describe(predictor.spec()), dataset.size(), options.channel, mode, predictor.precision(), predictor.tta(),
+               threads);
 
   Tally tally{ConfusionMatrix(predictor.num_classes())};
   const std::size_t steps = options.center_crop ? (dataset.size() + batch_size - 1) / batch_size : dataset.size();
   io::Progress bar("evaluate", steps, options.progress);
+  const auto scoring_start = std::chrono::steady_clock::now();
+  const std::clock_t scoring_cpu_start = std::clock();
   if (options.center_crop)
     score_center_crop(predictor, dataset, crop, batch_size, tally, bar);
   else
@@ -142,6 +146,13 @@ nlohmann::json evaluate_model(const EvaluateOptions& options) {
   j["mode"] = options.center_crop ? "center_crop" : "full_resolution";
   j["input_size"] = options.center_crop ? crop : predictor.input_size();
   j["images_per_second"] = seconds > 0 ? tally.images / seconds : 0.0;
+  j["seconds"] = seconds;  // all of it, model loading included
+  // The images alone (decode, network, scoring): what test-time augmentation multiplies.
+  j["scoring_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - scoring_start).count();
+  // Process CPU time of the same (all threads): comparable on a machine others load.
+  j["scoring_cpu_seconds"] = static_cast<double>(std::clock() - scoring_cpu_start) / CLOCKS_PER_SEC;
+  j["precision"] = predictor.precision();
+  j["tta"] = predictor.tta();
   print_quality_metric(options.host, 0, options.channel + " mIOU", m.miou);
   print_quality_metric(options.host, 0, options.channel + " pixel_accuracy", m.pixel_accuracy);
   for (int k = 0; k < m.num_classes; ++k) {

@@ -76,6 +76,7 @@ PrecisionNetwork::PrecisionNetwork(models::SegmentationModel& model) : spec_(mod
       activation_names_.push_back(block.join);
       blocks_.push_back(block);
     }
+    if (stage == 2) layer3_blocks_ = blocks_.size();
   }
   if (spec_.algorithm == "fcn") {
     head_ = {add_layer("classifier.0", true)};
@@ -127,18 +128,27 @@ int PrecisionNetwork::add_layer(const std::string& name, bool relu) {
 }
 
 torch::Tensor PrecisionNetwork::forward(const torch::Tensor& x, NetworkBackend& b) const {
+  auto logits = b.logits(layers_[final_], head(backbone(x, b).layer4, b));
+  return models::resize_bilinear(logits, x.size(2), x.size(3)).contiguous();
+}
+
+PrecisionNetwork::Features PrecisionNetwork::backbone(const torch::Tensor& x, NetworkBackend& b, bool with_layer3) const {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "segmentation model expects an [N, 3, H, W] tensor, got ", x.sizes());
+  Features features;
   auto y = b.conv(layers_[stem_], b.input(x));
   y = b.max_pool(y);
-  for (const auto& block : blocks_) {
+  for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& block = blocks_[i];
     auto out = b.conv(layers_[block.conv1], y);
     out = b.conv(layers_[block.conv2], out);
     if (block.conv3 >= 0) out = b.conv(layers_[block.conv3], out);
     auto shortcut = block.downsample >= 0 ? b.conv(layers_[block.downsample], y) : y;
     y = b.add_relu(block.join, out, shortcut);
+    // The next block adds into its own output, never into y: keeping y as layer3 is safe.
+    if (with_layer3 && i + 1 == layer3_blocks_) features.layer3 = y;
   }
-  auto logits = b.logits(layers_[final_], head(y, b));
-  return models::resize_bilinear(logits, x.size(2), x.size(3)).contiguous();
+  features.layer4 = y;
+  return features;
 }
 
 torch::Tensor PrecisionNetwork::head(const torch::Tensor& x, NetworkBackend& b) const {

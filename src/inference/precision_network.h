@@ -60,6 +60,13 @@ class PrecisionNetwork {
   // x: [N, 3, H, W] fp32 → logits [N, num_classes, H, W] fp32 (the head's logits resized in fp32).
   torch::Tensor forward(const torch::Tensor& x, NetworkBackend& backend) const;
 
+  // The backbone alone (training with a frozen backbone runs it this way): the outputs of layer3
+  // (only when `with_layer3`) and layer4, in the backend's format.
+  struct Features {
+    torch::Tensor layer3, layer4;
+  };
+  Features backbone(const torch::Tensor& x, NetworkBackend& backend, bool with_layer3 = false) const;
+
   // Convolution FLOPs (2 per multiply-add) of one forward on an [1, 3, height, width] input.
   double conv_flops(int64_t height, int64_t width) const;
 
@@ -77,6 +84,7 @@ class PrecisionNetwork {
   std::map<std::string, std::vector<std::string>> concat_inputs_;
   int stem_ = -1;
   std::vector<Block> blocks_;
+  std::size_t layer3_blocks_ = 0;  // blocks_[0, layer3_blocks_) end with layer3's output
   std::vector<int> head_;   // head convolutions in forward order (meaning depends on the algorithm)
   int final_ = -1;          // the classifier's last 1x1 convolution
   // (torch::nn::Module has no const named_modules; the map is built once in the constructor)

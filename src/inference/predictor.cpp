@@ -18,6 +18,7 @@
 #include "inference/device.h"
 #include "inference/precision.h"
 #include "inference/precision_model.h"
+#include "inference/tta.h"
 #include "io/error.h"
 #include "models/inference.h"
 #include "models/registry.h"
@@ -27,6 +28,17 @@ namespace segmaker::inference {
 namespace {
 
 constexpr int kSizeMultiple = 16;
+constexpr int kScaledMultiple = 8;  // test-time augmentation's other scales
+
+// `size` × `scale`, each side rounded to a multiple of 8 (at least 16); `size` itself at scale 1.
+cv::Size scaled_size(cv::Size size, double scale) {
+  if (scale == 1.0) return size;
+  auto side = [&](int v) {
+    return std::max(2 * kScaledMultiple,
+                    static_cast<int>(std::lround(v * scale / kScaledMultiple)) * kScaledMultiple);
+  };
+  return {side(size.width), side(size.height)};
+}
 
 }  // namespace
 
@@ -39,6 +51,8 @@ struct Predictor::Impl {
   torch::Device device{torch::kCPU};
   std::unique_ptr<PrecisionModel> model;  // the folded network in its precision; forward() is thread-safe
   PrecisionChoice precision;
+  Tta tta = Tta::none;
+  std::vector<TtaView> views;
 };
 
 Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& options)
@@ -59,6 +73,8 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
   m.max_aspect_ratio = options.max_aspect_ratio;
   if (m.max_network_pixels <= 0 || !(m.max_aspect_ratio >= 1.0))
     throw UserError("the network input limits must be positive (--max-network-pixels) and at least 1 (--max-aspect-ratio)");
+  m.tta = parse_tta(options.tta);
+  m.views = tta_views(m.tta);
 
   // Inference never needs the auxiliary head: build without it and ignore its weights if present.
   models::ModelSpec build_spec = m.spec;
@@ -87,6 +103,9 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
   m.model = std::make_unique<PrecisionModel>(model, m.precision.precision, &calibration, bf16_layout,
                                              options.fold_batchnorm);
   spdlog::info("{}: {}", models::describe(m.spec), m.precision.reason);
+  if (m.tta != Tta::none)
+    spdlog::info("test-time augmentation {}: {} forward passes per image, softmax probabilities averaged", to_string(m.tta),
+                 m.views.size());
 }
 
 Predictor::~Predictor() = default;
@@ -102,6 +121,7 @@ std::string Predictor::device() const { return impl_->device.str(); }
 std::string Predictor::precision() const { return to_string(impl_->precision.precision); }
 std::string Predictor::precision_reason() const { return impl_->precision.reason; }
 int Predictor::input_size() const { return impl_->input_size; }
+std::string Predictor::tta() const { return to_string(impl_->tta); }
 
 cv::Size Predictor::network_size(cv::Size image) const {
   const auto& m = *impl_;
@@ -122,11 +142,16 @@ cv::Size Predictor::network_size(cv::Size image) const {
     const int rounded = std::max(target, static_cast<int>(std::lround(long_side / kSizeMultiple)) * kSizeMultiple);
     net = landscape ? cv::Size(rounded, target) : cv::Size(target, rounded);
   }
-  const std::int64_t pixels = static_cast<std::int64_t>(net.width) * net.height;
+  // The limit holds for the largest view the network runs (test-time augmentation scales up to 1.75).
+  double largest_scale = 1.0;
+  for (const TtaView& view : m.views) largest_scale = std::max(largest_scale, view.scale);
+  const cv::Size largest = scaled_size(net, largest_scale);
+  const std::int64_t pixels = static_cast<std::int64_t>(largest.width) * largest.height;
   if (pixels > m.max_network_pixels)
-    throw data::ImageTooLarge("image of " + size + " needs a network input of " + std::to_string(net.width) + "x" +
-                              std::to_string(net.height) + " = " + std::to_string(pixels) + " pixels, over the limit of " +
-                              std::to_string(m.max_network_pixels) + " (--max-network-pixels; --input-size sets the scale)");
+    throw data::ImageTooLarge("image of " + size + " needs a network input of " + std::to_string(largest.width) + "x" +
+                              std::to_string(largest.height) + " = " + std::to_string(pixels) +
+                              " pixels, over the limit of " + std::to_string(m.max_network_pixels) +
+                              " (--max-network-pixels; --input-size sets the scale, --tta multiscale multiplies it)");
   return net;
 }
 
@@ -148,28 +173,48 @@ std::vector<Prediction> Predictor::predict_batch(const std::vector<cv::Mat>& ima
                       std::to_string(network_size(image.size()).height) + " cannot share a batch");
 
   c10::InferenceMode guard;
-  std::vector<torch::Tensor> inputs;
-  inputs.reserve(images.size());
-  for (const auto& image : images) {
-    cv::Mat resized = image;
-    if (image.size() != net) cv::resize(image, resized, net, 0, 0, cv::INTER_LINEAR);
-    inputs.push_back(data::image_to_tensor(resized, m.spec.preprocessing));
+  // Every view's softmax probabilities at each image's size, summed ([C, H, W] fp32 on the CPU).
+  std::vector<torch::Tensor> sums(images.size());
+  torch::Tensor batch;  // the network input of the current scale (mirrored views reuse it)
+  double batch_scale = 0;
+  for (const TtaView& view : m.views) {
+    if (!batch.defined() || view.scale != batch_scale) {
+      const cv::Size size = scaled_size(net, view.scale);
+      std::vector<torch::Tensor> inputs;
+      inputs.reserve(images.size());
+      for (const auto& image : images) {
+        cv::Mat resized = image;
+        if (image.size() != size) cv::resize(image, resized, size, 0, 0, cv::INTER_LINEAR);
+        inputs.push_back(data::image_to_tensor(resized, m.spec.preprocessing));
+      }
+      batch = torch::stack(inputs).to(m.device);
+      batch_scale = view.scale;
+    }
+    torch::Tensor logits = m.model->forward(view.flip ? batch.flip({3}) : batch);
+    if (view.flip) logits = logits.flip({3});  // mirrored back: pixel x answers for pixel x again
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const int h = images[i].rows, w = images[i].cols;
+      torch::Tensor li = logits.slice(0, static_cast<int64_t>(i), static_cast<int64_t>(i) + 1);
+      if (li.size(2) != h || li.size(3) != w)
+        li = torch::nn::functional::interpolate(
+            li, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+      torch::Tensor probs = torch::softmax(li.squeeze(0), 0).to(torch::kCPU, torch::kFloat32);
+      if (sums[i].defined())
+        sums[i].add_(probs);
+      else
+        sums[i] = probs;
+    }
   }
-  const torch::Tensor logits = m.model->forward(torch::stack(inputs).to(m.device));
 
   std::vector<Prediction> out(images.size());
   for (std::size_t i = 0; i < images.size(); ++i) {
     const int h = images[i].rows, w = images[i].cols;
-    torch::Tensor li = logits.slice(0, static_cast<int64_t>(i), static_cast<int64_t>(i) + 1);
-    if (li.size(2) != h || li.size(3) != w)
-      li = torch::nn::functional::interpolate(
-          li, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
-    li = li.squeeze(0);  // [C, H, W]
     Prediction& p = out[i];
     p.num_classes = m.spec.num_classes;
     // The mask is the argmax of the probabilities themselves (not of the logits), so that a reader
     // of the probability answer finds exactly the mask answer, ties included (first id wins).
-    const torch::Tensor probs = torch::softmax(li, 0).to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor probs =
+        (m.views.size() == 1 ? sums[i] : sums[i].div_(static_cast<double>(m.views.size()))).contiguous();
     const torch::Tensor mask = probs.argmax(0).to(torch::kUInt8).contiguous();
     p.mask = cv::Mat(h, w, CV_8UC1);
     std::memcpy(p.mask.data, mask.data_ptr<std::uint8_t>(), static_cast<std::size_t>(h) * static_cast<std::size_t>(w));

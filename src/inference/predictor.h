@@ -7,6 +7,8 @@
 //   image (H×W) → resize so the short side is the model's input_size (the training crop_size, the
 //   scale the network saw in validation; the long side is rounded to a multiple of 16) → normalise
 //   (artifact's Preprocessing) → forward → logits resized back to H×W (bilinear) → softmax / argmax.
+// With test-time augmentation (PredictorOptions::tta, inference/tta.h) it runs several views of the
+// image (mirrored, other scales) and averages their softmax probabilities at H×W before the argmax.
 //
 // `segmaker serve` (via serve/batcher), `segmaker predict` and `segmaker evaluate` all call it; none of them
 // re-implements a step. Torch-free header (pimpl): the HTTP and codec code compiles without LibTorch.
@@ -44,6 +46,9 @@ struct PredictorOptions {
   // The library default is exact fp32; the predict / serve / evaluate commands default to auto.
   // Unfolded batch norm (fold_batchnorm = false) allows fp32 only (auto resolves to it).
   std::string precision = "fp32";
+  // Test-time augmentation: none | flip | multiscale (inference/tta.h). Works with every precision;
+  // costs 2 (flip) or 12 (multiscale) forward passes per image.
+  std::string tta = "none";
 };
 
 class Predictor {
@@ -66,6 +71,8 @@ class Predictor {
   std::string precision_reason() const;
   // The short side the network sees (0 = the image's own size).
   int input_size() const;
+  // The test-time augmentation ("none", "flip", "multiscale").
+  std::string tta() const;
 
   // The size the network runs at for an image of `image_size` (width × height). Images with the
   // same network size can share a batch. Throws data::ImageTooLarge when the image is over the
@@ -76,8 +83,8 @@ class Predictor {
   // Throws DataError on an empty or non-RGB image.
   Prediction predict(const cv::Mat& rgb, bool probabilities = false) const;
 
-  // Several images in one forward pass. They must share network_size() (else UserError);
-  // each answer has its own image's size.
+  // Several images in one forward pass (one per test-time augmentation view). They must share
+  // network_size() (else UserError); each answer has its own image's size.
   std::vector<Prediction> predict_batch(const std::vector<cv::Mat>& rgb_images, bool probabilities = false) const;
 
  private:

@@ -27,8 +27,10 @@ SegmentationModelImpl::SegmentationModelImpl(const ModelSpec& spec) : spec_(spec
 
 SegmentationOutput SegmentationModelImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "segmentation model expects an [N, 3, H, W] tensor, got ", x.sizes());
-  const int64_t h = x.size(2), w = x.size(3);
-  auto features = backbone_->forward(x);
+  return forward_heads(backbone_->forward(x), x.size(2), x.size(3));
+}
+
+SegmentationOutput SegmentationModelImpl::forward_heads(const ResNetFeatures& features, int64_t h, int64_t w) {
   SegmentationOutput result;
   // contiguous(): NCHW for every consumer, also when the weights are channels-last (inference.h).
   result.out = resize_bilinear(classifier_->forward(features.layer4), h, w).contiguous();

@@ -23,6 +23,9 @@ class SegmentationModelImpl : public torch::nn::Module {
 
   // x: [N, 3, H, W] preprocessed images, any H, W >= 1.
   SegmentationOutput forward(const torch::Tensor& x);
+  // The heads alone on backbone features computed elsewhere (layer4; layer3 for the auxiliary head),
+  // logits resized to height × width: forward() = forward_heads(backbone()->forward(x), H, W).
+  SegmentationOutput forward_heads(const ResNetFeatures& features, int64_t height, int64_t width);
 
   const ModelSpec& spec() const { return spec_; }
   ResNet& backbone() { return backbone_; }

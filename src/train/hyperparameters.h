@@ -9,7 +9,7 @@
 // are ignored.
 //
 // Extensions beyond SageMaker's list: output_stride, aux_loss, aux_weight, freeze_backbone, seed,
-// warmup_epochs, data_workers.
+// warmup_epochs, data_workers, precision.
 #include <string>
 #include <vector>
 
@@ -52,6 +52,10 @@ struct Hyperparameters {
   int seed = 0;
   int warmup_epochs = 0;        // linear warm-up from 0 to learning_rate, per iteration
   int data_workers = 0;         // data-loading threads; 0 = as many as the torch threads
+  // fp32 | bf16: the arithmetic of the training steps (train/mixed_precision.h). bf16 runs the forward
+  // pass and the loss under autocast with fp32 master weights and optimizer state; checkpoints and
+  // the model artifact are fp32 either way.
+  std::string precision = "fp32";
 };
 
 // Parses a JSON object of hyperparameters (strings or JSON types) and fills in the defaults.

@@ -127,6 +127,7 @@ void TrainingJob::setup_model() {
   setup_ = train::setup_model(h_, options_.previous_model);
   model_ = setup_.model;
   model_->to(device_);
+  forward_ = std::make_unique<TrainingForward>(model_, h_, device_);  // UserError: bf16 on a CPU without it
   params_ = trainable_parameters(model_, h_.freeze_backbone);
   optimizer_ = make_optimizer(h_, params_);
   gradient_sync_ = std::make_unique<GradientSync>(comm_, params_);
@@ -195,12 +196,13 @@ void TrainingJob::resume_or_start() {
     for (auto& b : model_->buffers()) all.push_back(b);
     broadcast_from_main(*comm_, all);
   }
+  forward_->start_training();  // after the broadcast: a frozen backbone's bf16 copy takes the final weights
   if (main_rank_)
-    spdlog::info("training {} from {} on {} ({} threads{}): {} train / {} validation images, crop {}, {} epoch(s) of {} iterations{}",
+    spdlog::info("training {} from {} on {} ({} threads{}): {} train / {} validation images, crop {}, {} epoch(s) of {} iterations{}; precision {}",
                  models::describe(model_->spec()), setup_.initialised_from, device_.str(), threads_,
                  world_ > 1 ? " × " + std::to_string(world_) + " ranks, " + comm_->backend() : "", train_set_->size(),
                  val_set_->size(), h_.crop_size, h_.epochs, train_loader_->batches_per_epoch(),
-                 h_.freeze_backbone ? ", backbone frozen" : "");
+                 h_.freeze_backbone ? ", backbone frozen" : "", forward_->describe());
 }
 
 bool TrainingJob::has_next_epoch() const {
@@ -211,7 +213,7 @@ bool TrainingJob::run_epoch() {
   epoch_ = state_.epoch;
   const auto start = std::chrono::steady_clock::now();
   const auto stop_now = [&] { return options_.stop_requested && options_.stop_requested(); };
-  set_training_mode(model_, h_.freeze_backbone);
+  forward_->start_training();
   train_loader_->start_epoch(static_cast<std::uint64_t>(epoch_));
   io::Progress bar("epoch " + std::to_string(epoch_ + 1) + "/" + std::to_string(h_.epochs), train_loader_->batches_per_epoch(),
                    progress_);
@@ -223,8 +225,7 @@ bool TrainingJob::run_epoch() {
   while (train_loader_->next(batch)) {
     torch::Tensor x = batch.images.to(device_), y = batch.masks.to(device_);
     set_learning_rate(*optimizer_, schedule_->lr_at(state_.iteration));
-    models::SegmentationOutput out = model_->forward(x);
-    LossValue loss = segmentation_loss(out.out, out.aux, y, h_.aux_weight);
+    LossValue loss = forward_->train_loss(x, y, h_.aux_weight);
     // One small all-reduce per step: labelled pixels, loss × pixels, and whether any rank was asked
     // to stop. Each rank's loss is a mean over its own labelled pixels; weighting it by its share of
     // the global batch's makes the averaged gradient (and the logged loss) exactly the
@@ -281,7 +282,10 @@ void TrainingJob::checkpoint_partial_epoch(int batches, double loss_sum) {
 void TrainingJob::validate() {
   const int epoch = epoch_ + 1;  // 1-based from here on
   average_buffers(*comm_, *model_);
-  const ValidationPass pass = sum_over_ranks(*comm_, run_validation(model_, *val_loader_, h_.num_classes, device_, progress_));
+  forward_->begin_validation();
+  const ValidationPass pass = sum_over_ranks(
+      *comm_, run_validation([&](const torch::Tensor& x) { return forward_->validation_logits(x); }, *val_loader_,
+                             h_.num_classes, device_, progress_));
   const inference::SegmentationMetrics m = inference::compute_metrics(pass.confusion);
   json record = to_json(m, classes_);
   record["epoch"] = epoch;

@@ -22,6 +22,7 @@
 #include "train/model_setup.h"
 #include "train/schedule.h"
 #include "train/trainer.h"
+#include "train/training_forward.h"
 
 namespace segmaker::train {
 
@@ -62,6 +63,7 @@ class TrainingJob {
   ModelSetup setup_;
   models::SegmentationModel model_{nullptr};
   std::vector<torch::Tensor> params_;
+  std::unique_ptr<TrainingForward> forward_;  // the steps' forward pass and loss in the job's precision
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<GradientSync> gradient_sync_;
   std::unique_ptr<data::DataLoader> train_loader_, val_loader_;

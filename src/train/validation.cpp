@@ -9,10 +9,15 @@ namespace segmaker::train {
 
 ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
                               const torch::Device& device, bool progress) {
+  model->eval();
+  return run_validation([&](const torch::Tensor& x) { return model->forward(x).out; }, loader, num_classes, device, progress);
+}
+
+ValidationPass run_validation(const LogitsFunction& logits_of, data::DataLoader& loader, int num_classes,
+                              const torch::Device& device, bool progress) {
   const auto start = std::chrono::steady_clock::now();
   ValidationPass pass{inference::ConfusionMatrix(num_classes)};
   torch::NoGradGuard no_grad;
-  model->eval();
   loader.start_epoch(0);
   io::Progress bar("validation", loader.batches_per_epoch(), progress);
   data::Batch batch;
@@ -20,7 +25,7 @@ ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader
   while (loader.next(batch)) {
     torch::Tensor images = batch.images.to(device);
     torch::Tensor masks = batch.masks.to(device);
-    torch::Tensor logits = model->forward(images).out;
+    torch::Tensor logits = logits_of(images);
     pass.loss_sum += F::cross_entropy(logits, masks, F::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum)).item<double>();
     pass.pixels += static_cast<double>(masks.ne(255).sum().item<std::int64_t>());
     torch::Tensor prediction = logits.argmax(1).to(torch::kCPU, torch::kInt64).contiguous();

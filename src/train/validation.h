@@ -2,6 +2,8 @@
 // One pass of a model over a validation loader: the confusion matrix over the whole set and the
 // mean pixel cross-entropy, after every training epoch (on each rank's shard, then summed over the
 // ranks). `segmaker evaluate` scores the Predictor's answers instead (inference/evaluate.h).
+#include <functional>
+
 #include <torch/torch.h>
 
 #include "data/loader.h"
@@ -22,7 +24,14 @@ struct ValidationPass {
   double seconds = 0;
 };
 
-// Puts the model in eval mode, runs every batch of `loader` (epoch 0) without gradients.
+// Fp32 logits [N, C, H, W] of a batch of images on the device, without gradients.
+using LogitsFunction = std::function<torch::Tensor(const torch::Tensor& images)>;
+
+// Runs every batch of `loader` (epoch 0) through `logits_of` (the model in eval mode, in the job's
+// precision: train/training_forward.h).
+ValidationPass run_validation(const LogitsFunction& logits_of, data::DataLoader& loader, int num_classes,
+                              const torch::Device& device, bool progress);
+// The same with `model` itself: eval mode, fp32.
 ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
                               const torch::Device& device, bool progress);
 

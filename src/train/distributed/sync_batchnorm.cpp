@@ -52,7 +52,12 @@ SyncBatchNorm::SyncBatchNorm(std::shared_ptr<Communicator> comm) : comm_(std::mo
   if (!comm_) throw UserError("SyncBatchNorm needs a communicator");
 }
 
-torch::Tensor SyncBatchNorm::forward(const torch::Tensor& x, torch::nn::BatchNorm2dImpl& bn) const {
+torch::Tensor SyncBatchNorm::forward(const torch::Tensor& input, torch::nn::BatchNorm2dImpl& bn) const {
+  // bf16 training (autocast) hands in bf16 activations: statistics and normalisation run in fp32, as
+  // LibTorch's own batch norm computes them; autograd casts the input gradient back to bf16.
+  const torch::Tensor x = input.scalar_type() == torch::kBFloat16 || input.scalar_type() == torch::kHalf
+                              ? input.to(torch::kFloat32)
+                              : input;
   TORCH_CHECK(x.dim() == 4, "SyncBatchNorm expects NCHW input, got ", x.dim(), " dimensions");
   TORCH_CHECK(bn.options.affine() && bn.options.track_running_stats(), "SyncBatchNorm needs affine BN with running statistics");
   const double local = static_cast<double>(x.size(0) * x.size(2) * x.size(3));
