@@ -11,7 +11,7 @@
 namespace segmaker::inference {
 namespace {
 
-using Packed = c10::intrusive_ptr<ConvPackedParamsBase<2>>;
+using Packed = Int8Backend::Packed;
 
 // quantized::conv2d_prepack through the boxed call, so no optional type has to be spelled (LibTorch
 // 1.13 registers c10::optional, 2.x std::optional).
@@ -68,12 +68,18 @@ Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& cal
   torch::NoGradGuard no_grad;
   const int final_index = static_cast<int>(network.layers().size()) - 1;
   for (const auto& l : network.layers()) {
-    if (l.index == final_index) {
-      packed_.emplace_back();  // the final classifier runs in fp32 (logits())
-      continue;
-    }
-    packed_.push_back(prepack(quantize_weight(l.weight), l.bias.detach().to(torch::kFloat32).contiguous(), l));
+    qweights_.emplace_back();
+    biases_.emplace_back();
+    packed_.emplace_back();
+    if (l.index == final_index) continue;  // the final classifier runs in fp32 (logits())
+    qweights_.back() = quantize_weight(l.weight);
+    biases_.back() = l.bias.detach().to(torch::kFloat32).contiguous();
+    packed_.back().push_back(pack(l));
   }
+}
+
+Int8Backend::Packed Int8Backend::pack(const ConvLayer& l) const {
+  return prepack(qweights_.at(l.index), biases_.at(l.index), l);
 }
 
 const QuantParams& Int8Backend::params(const std::string& name) const { return params_.at(name); }
@@ -86,8 +92,27 @@ torch::Tensor Int8Backend::input(const torch::Tensor& x) {
 
 torch::Tensor Int8Backend::conv(const ConvLayer& l, const torch::Tensor& x) {
   const auto& q = params(l.name);
-  auto& packed = packed_[l.index];
-  return l.relu ? packed->apply_relu(x, q.scale, q.zero_point) : packed->apply(x, q.scale, q.zero_point);
+  auto run = [&](const Packed& packed) {
+    return l.relu ? packed->apply_relu(x, q.scale, q.zero_point) : packed->apply(x, q.scale, q.zero_point);
+  };
+  {
+    std::shared_lock lock(packed_mutex_);
+    const auto& variants = packed_.at(l.index);
+    for (auto it = variants.rbegin(); it != variants.rend(); ++it) {
+      try {
+        return run(*it);
+      } catch (const std::exception&) {  // ideep::error, not c10::Error
+        // this copy's layout does not fit the input's size (int8_model.h): try the next, else pack anew
+      }
+    }
+  }
+  std::unique_lock lock(packed_mutex_);
+  Packed fresh = pack(l);
+  torch::Tensor y = run(fresh);  // a fresh copy takes the layout of its first input
+  auto& variants = packed_.at(l.index);
+  if (variants.size() >= kMaxVariants) variants.erase(variants.begin());
+  variants.push_back(std::move(fresh));
+  return y;
 }
 
 torch::Tensor Int8Backend::add_relu(const std::string& name, const torch::Tensor& a, const torch::Tensor& b) {

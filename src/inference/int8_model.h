@@ -11,7 +11,9 @@
 #include <ATen/native/quantized/PackedParams.h>
 
 #include <map>
+#include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "inference/calibration.h"
 #include "inference/precision_network.h"
@@ -20,6 +22,8 @@ namespace segmaker::inference {
 
 class Int8Backend : public NetworkBackend {
  public:
+  using Packed = c10::intrusive_ptr<ConvPackedParamsBase<2>>;
+
   // Quantizes and prepacks every convolution. Selects LibTorch's oneDNN quantized engine (a
   // process-wide LibTorch setting; segmaker uses no other). UserError when the calibration lacks a
   // point of this network (it was made for another model) or the engine is missing.
@@ -37,8 +41,18 @@ class Int8Backend : public NetworkBackend {
  private:
   const QuantParams& params(const std::string& name) const;
 
+  // LibTorch 1.13's oneDNN quantized convolution fixes its packed weight's blocked layout on the first
+  // input it sees; an input of another size that wants another layout then fails ("could not create a
+  // primitive descriptor for a reorder primitive"). So each convolution keeps up to kMaxVariants packed
+  // copies, one per layout its inputs needed, made on demand from the quantized weight.
+  static constexpr std::size_t kMaxVariants = 4;
+  Packed pack(const ConvLayer& layer) const;
+
   std::map<std::string, QuantParams> params_;
-  std::vector<c10::intrusive_ptr<ConvPackedParamsBase<2>>> packed_;  // by ConvLayer::index (null: final)
+  std::vector<torch::Tensor> qweights_;          // by ConvLayer::index (undefined: the fp32 final layer)
+  std::vector<torch::Tensor> biases_;
+  std::vector<std::vector<Packed>> packed_;      // by ConvLayer::index, most recently made last
+  mutable std::shared_mutex packed_mutex_;       // forward() runs on several threads
 };
 
 }  // namespace segmaker::inference
