@@ -129,6 +129,7 @@ TEST_F(CliS3, PrepareTrainEvaluatePredictAndServeThroughABucket) {
   const pid_t pid = test::spawn_cli({"serve", "--model", "s3://models/job/model.tar.gz", "--port", std::to_string(port)},
                                     dir_ / "serve.log", serve_env);
   httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(120, 0);  // the first answer of a busy box (CTest -j2) can take longer than 5 s
   ASSERT_TRUE(test::wait_until(
       [&] {
         auto r = client.Get("/ping");
