@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "api/sigv4.h"
 #include "data/image_io.h"
 #include "io/archive.h"
 #include "inference/artifact.h"
@@ -155,6 +156,115 @@ void http_seeds() {
   put("fuzz_http_request", "bad.http", "GET /%FF HTTP/1.1\r\nRange: bytes=0-1,2-3\r\n\r\nPOST /invocations HTTP/1.1\r\n\r\n");
 }
 
+// The SageMaker API: bodies and headers as the AWS CLI v2.9 sends them (captured in
+// ../shared/docs/sagemaker-api.md §1 and §3), and a few hostile ones.
+const char* kCreateTrainingJob =
+    R"({"TrainingJobName": "ss-demo-1", "HyperParameters": {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "False", "num_classes": "2", "num_training_samples": "8", "epochs": "2", "mini_batch_size": "2", "crop_size": "64"}, "AlgorithmSpecification": {"TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1", "TrainingInputMode": "File"}, "RoleArn": "arn:aws:iam::000000000000:role/dummy", "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/train/", "S3DataDistributionType": "FullyReplicated"}}, "ContentType": "image/jpeg"}, {"ChannelName": "train_annotation", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/train_annotation/", "S3DataDistributionType": "FullyReplicated"}}, "ContentType": "image/png"}, {"ChannelName": "validation", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/validation/", "S3DataDistributionType": "FullyReplicated"}}, "ContentType": "image/jpeg"}, {"ChannelName": "validation_annotation", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/validation_annotation/", "S3DataDistributionType": "FullyReplicated"}}, "ContentType": "image/png"}], "OutputDataConfig": {"S3OutputPath": "s3://bucket/output/"}, "ResourceConfig": {"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10}, "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})";
+
+void api_request_seeds() {
+  const auto put_request = [](const std::string& name, const std::string& op, const std::string& body) {
+    put("fuzz_api_request", name, "SageMaker." + op + "\n" + body);
+  };
+  put_request("create-training-job.txt", "CreateTrainingJob", kCreateTrainingJob);
+  put_request("create-training-job-local.txt", "CreateTrainingJob",
+              R"({"TrainingJobName": "local-1", "AlgorithmSpecification": {"TrainingImage": "segmaker:latest", "TrainingInputMode": "Pipe"}, "RoleArn": "arn:aws:iam::123456789012:role/service-role/SageMaker", "InputDataConfig": [{"ChannelName": "train", "CompressionType": "None", "RecordWrapperType": "None", "InputMode": "File", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "file:///data/train"}}}], "OutputDataConfig": {"S3OutputPath": "/tmp/out"}, "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 1}, "StoppingCondition": {"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 120}, "CheckpointConfig": {"S3Uri": "s3://bucket/checkpoints/"}, "HyperParameters": {}})");
+  put_request("list-training-jobs.txt", "ListTrainingJobs", "{}");
+  put_request("list-filters.txt", "ListEndpoints",
+              R"({"NameContains": "ss-", "SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 10, "NextToken": "Endpoint:10", "CreationTimeAfter": 1672531200, "LastModifiedTimeBefore": 1.7e9, "StatusEquals": "InService"})");
+  put_request("describe-endpoint.txt", "DescribeEndpoint", R"({"EndpointName": "ss-ep"})");
+  put_request("describe-training-job.txt", "DescribeTrainingJob", R"({"TrainingJobName": "ss-demo-1"})");
+  put_request("create-model.txt", "CreateModel",
+              R"({"ModelName": "ss-model", "PrimaryContainer": {"Image": "811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1", "ModelDataUrl": "s3://bucket/output/ss-demo-1/output/model.tar.gz", "Environment": {"OMP_NUM_THREADS": "2"}}, "ExecutionRoleArn": "arn:aws:iam::000000000000:role/dummy"})");
+  put_request("create-endpoint-config.txt", "CreateEndpointConfig",
+              R"({"EndpointConfigName": "ss-config", "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "ss-model", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}]})");
+  put_request("create-endpoint.txt", "CreateEndpoint", R"({"EndpointName": "ss-ep", "EndpointConfigName": "ss-config"})");
+  put_request("update-endpoint.txt", "UpdateEndpoint",
+              R"({"EndpointName": "ss-ep", "EndpointConfigName": "ss-config-2", "RetainAllVariantProperties": false})");
+  put_request("create-transform-job.txt", "CreateTransformJob",
+              R"({"TransformJobName": "ss-batch", "ModelName": "ss-model", "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/batch/"}}, "ContentType": "image/jpeg", "SplitType": "None"}, "TransformOutput": {"S3OutputPath": "s3://bucket/batch-out/", "Accept": "image/png"}, "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1}})");
+  put_request("stop-training-job.txt", "StopTrainingJob", R"({"TrainingJobName": "ss-demo-1"})");
+  put_request("empty-body.txt", "ListModels", "");
+  put_request("unicode.txt", "CreateTrainingJob", "{\"TrainingJobName\": \"\xC3\xA9t\xC3\xA9\", \"RoleArn\": \"\\u0000\\ud83d\\ude00\"}");
+  put_request("array.txt", "ListModels", "[{}]");
+  put_request("deep.txt", "ListModels", std::string(65, '[') + std::string(65, ']'));
+  put_request("big-numbers.txt", "ListModels", R"({"MaxResults": 18446744073709551615, "CreationTimeAfter": -1e308})");
+  put("fuzz_api_request", "foreign-target.txt", "DynamoDB_20120810.ListTables\n{}");
+  put("fuzz_api_request", "no-target.txt", "\n{}");
+}
+
+// One request in fuzz_sigv4's format (fuzz/targets/fuzz_sigv4.cpp).
+std::string sigv4_input(const std::string& authorization, const std::string& amz_date, const std::string& request_line,
+                        const std::vector<std::string>& headers, const std::string& key_file, const std::string& body) {
+  std::string out = authorization + "\n" + amz_date + "\n" + request_line + "\n";
+  for (const auto& h : headers) out += h + "\n";
+  return out + "\n" + key_file + "\n\n" + body;
+}
+
+void sigv4_seeds() {
+  // aws sagemaker list-training-jobs and create-training-job (access key and secret "x").
+  const std::vector<std::string> cli{"Host: 127.0.0.1:18080", "Accept-Encoding: identity",
+                                     "Content-Type: application/x-amz-json-1.1",
+                                     "User-Agent: aws-cli/2.9.19 Python/3.11.2 Linux/6.18.44-fc-v669 source/x86_64.debian.12 prompt/off command/sagemaker.list-training-jobs"};
+  auto with = [](std::vector<std::string> h, const std::string& extra) { h.push_back(extra); return h; };
+  put("fuzz_sigv4", "list-training-jobs.txt",
+      sigv4_input("AWS4-HMAC-SHA256 Credential=x/20261130/us-east-1/sagemaker/aws4_request, "
+                  "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+                  "Signature=09246d65446c084d184a87b9f21b4f9ea914e058f11d49f7612a55b0d2039804",
+                  "20261130T022442Z", "POST /", with(with(cli, "X-Amz-Target: SageMaker.ListTrainingJobs"), "Content-Length: 2"),
+                  "x x", "{}"));
+  put("fuzz_sigv4", "create-training-job.txt",
+      sigv4_input("AWS4-HMAC-SHA256 Credential=x/20261130/us-east-1/sagemaker/aws4_request, "
+                  "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+                  "Signature=fbc5675719da22d36a164869073ef70109f583325bc551ce7f69f857bd9eaf40",
+                  "20261130T022456Z", "POST /", with(with(cli, "X-Amz-Target: SageMaker.CreateTrainingJob"), "Content-Length: 1490"),
+                  "x x", kCreateTrainingJob));
+  // aws sagemaker-runtime invoke-endpoint (the 12-byte body was not captured).
+  put("fuzz_sigv4", "invoke-endpoint.txt",
+      sigv4_input("AWS4-HMAC-SHA256 Credential=x/20261130/us-east-1/sagemaker/aws4_request, "
+                  "SignedHeaders=accept;content-type;host;x-amz-date;x-amzn-sagemaker-custom-attributes, "
+                  "Signature=6e6063d6a818a923f091e57453f2364d86e896351a941123d0ff1d392a41804a",
+                  "20261130T022532Z", "POST /endpoints/ss-ep/invocations",
+                  {"Host: 127.0.0.1:18085", "Accept-Encoding: identity", "Content-Type: image/jpeg", "Accept: image/png",
+                   "X-Amzn-SageMaker-Custom-Attributes: a=b", "Content-Length: 12"},
+                  "# team keys\nx x\nAKIDSEGMAKER segmaker-secret", std::string("\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01", 12)));
+
+  // boto3's shape (lower-case host, sdk headers), a query, a content hash header and several keys:
+  // signed here with the same functions the server checks with, so that the corpus holds a request
+  // that verifies.
+  api::SignedRequest r;
+  r.method = "POST";
+  r.raw_path = "/endpoints/my-ep/invocations";
+  r.raw_query = "b=2&a=x%2Fy&a=1";
+  const std::string body = "abc";
+  r.headers = {{"host", "127.0.0.1:8700"}, {"Content-Type", "image/jpeg"}, {"X-Amz-Date", "20260101T120000Z"},
+               {"amz-sdk-invocation-id", "0f2c4b1e-5f0a-4c1f-9d0e-2a7f3c9b1d11"}, {"amz-sdk-request", "attempt=1"},
+               {"x-amz-content-sha256", api::sha256_hex(body)},
+               {"X-Amzn-SageMaker-Custom-Attributes", "  a=b   c "}};
+  r.payload_sha256 = api::sha256_hex(body);
+  api::SigV4Authorization a;
+  a.access_key = "AKIDSEGMAKER";
+  a.date = "20260101";
+  a.region = "eu-west-1";
+  a.service = "sagemaker";
+  a.terminal = "aws4_request";
+  a.signed_headers = {"content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amzn-sagemaker-custom-attributes"};
+  const std::string sig = api::signature("segmaker-secret", a,
+                                         api::string_to_sign("20260101T120000Z", a.scope(), api::canonical_request(r, a.signed_headers)));
+  std::string names;
+  for (const auto& h : a.signed_headers) names += (names.empty() ? "" : ";") + h;
+  std::vector<std::string> headers;
+  for (const auto& [k, v] : r.headers)
+    if (k != "X-Amz-Date") headers.push_back(k + ": " + v);
+  put("fuzz_sigv4", "boto3-signed.txt",
+      sigv4_input("AWS4-HMAC-SHA256 Credential=AKIDSEGMAKER/" + a.scope() + ", SignedHeaders=" + names + ", Signature=" + sig,
+                  "20260101T120000Z", "POST /endpoints/my-ep/invocations?b=2&a=x%2Fy&a=1", headers,
+                  "AKID1 secret1\nAKIDSEGMAKER segmaker-secret  # ci", body));
+  put("fuzz_sigv4", "malformed.txt",
+      sigv4_input("AWS4-HMAC-SHA256 Credential=AK/2026/us-east-1/sagemaker/aws5_request, SignedHeaders=, Signature=00",
+                  "2026-01-01T00:00:00Z", "GET /a/./b/../%7Ec//?x&y=%zz&=", {"host: h", "host: h2"}, "only-one-field", ""));
+  put("fuzz_sigv4", "sigv2.txt", sigv4_input("AWS AKID:c2lnbmF0dXJl", "20261301T250000Z", "PUT /", {}, "", ""));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,5 +280,7 @@ int main(int argc, char** argv) {
   recordio_seeds();
   text_seeds();
   http_seeds();
+  api_request_seeds();
+  sigv4_seeds();
   return 0;
 }

@@ -19,6 +19,27 @@ std::string operation_of(std::string_view target) {
   return std::string(op);
 }
 
+namespace {
+
+// AWS's JSON protocol reads a member whose value is null as absent (botocore never sends one).
+// Dropped here, so that no operation meets a null where its validation saw an absent member.
+void drop_null_members(json& value) {
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end();) {
+      if (it->is_null()) {
+        it = value.erase(it);
+      } else {
+        drop_null_members(*it);
+        ++it;
+      }
+    }
+  } else if (value.is_array()) {
+    for (auto& item : value) drop_null_members(item);
+  }
+}
+
+}  // namespace
+
 json parse_request_body(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
   // Requests are shallow (SageMaker's deepest structure is a few levels): refuse deep nesting
@@ -42,6 +63,7 @@ json parse_request_body(std::string_view body) {
   json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded()) throw serialization_error("The request body is not valid JSON");
   if (!request.is_object()) throw serialization_error("The request body must be a JSON object, got " + std::string(request.type_name()));
+  drop_null_members(request);  // depth checked above
   return request;
 }
 

@@ -14,8 +14,9 @@ namespace segmaker::api {
 // Throws ApiError UnknownOperationException for a missing, malformed or foreign target.
 std::string operation_of(std::string_view target);
 
-// The request body as a JSON object; an empty body is {}. Throws ApiError SerializationException
-// for anything that is not a JSON object (malformed, too deeply nested, an array, …).
+// The request body as a JSON object; an empty body is {}. Members whose value is null are dropped
+// at every level (AWS reads them as absent). Throws ApiError SerializationException for anything
+// that is not a JSON object (malformed, too deeply nested, an array, …).
 nlohmann::json parse_request_body(std::string_view body);
 
 }  // namespace segmaker::api

@@ -31,6 +31,8 @@ void validate_channel(Validator& v, const json& channel, const std::string& path
   }
   if (auto name = v.string(channel, "ChannelName", path + ".channelName", rules::kChannelName, true)) {
     if (!names.insert(*name).second) v.fail(quote_value(*name), path + ".channelName", "Channel names must be unique");
+    if (*name == "." || *name == "..")  // the download writes input/data/<ChannelName>
+      v.fail(quote_value(*name), path + ".channelName", "segmaker api downloads each channel into a folder of its name: not '.' or '..'");
   }
   v.string(channel, "ContentType", path + ".contentType", content_type, false);
   if (auto c = v.string(channel, "CompressionType", path + ".compressionType", compressions, false); c && *c == "Gzip")
@@ -73,7 +75,9 @@ void validate_create_training_job(const json& r) {
     v.string(*a, "TrainingInputMode", "algorithmSpecification.trainingInputMode", modes, true);
     auto image = v.string(*a, "TrainingImage", "algorithmSpecification.trainingImage", image_rule, false);
     if (a->contains("AlgorithmName") && !a->contains("TrainingImage"))
-      v.fail(quote_value(a->value("AlgorithmName", std::string("?"))), "algorithmSpecification.algorithmName",
+      v.fail(a->at("AlgorithmName").is_string() ? quote_value(a->at("AlgorithmName").get<std::string>())
+                                                 : a->at("AlgorithmName").dump().substr(0, 200),
+             "algorithmSpecification.algorithmName",
              "segmaker api runs the built-in Semantic Segmentation algorithm: give its TrainingImage instead");
     else if (!a->contains("TrainingImage"))
       v.fail("null", "algorithmSpecification.trainingImage", "Member must not be null");
