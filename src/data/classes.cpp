@@ -55,6 +55,23 @@ std::vector<std::string> with_default_names(std::vector<std::string> names, int 
   return names;
 }
 
+namespace {
+
+// The integer field `name` of `j` (`fallback` when absent): a JSON integer within [lo, hi]. A float or
+// an out-of-range number is refused (converting 3.9e38 to an integer type is undefined behaviour).
+long long integer_field(const nlohmann::json& j, const char* name, long long lo, long long hi, long long fallback) {
+  if (!j.contains(name)) return fallback;
+  const auto& v = j.at(name);
+  const bool in_range = v.is_number_unsigned() ? v.get<unsigned long long>() <= static_cast<unsigned long long>(hi)
+                                               : v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() <= hi;
+  if (!in_range || v.get<long long>() < lo)
+    refuse("\"" + std::string(name) + "\" must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+           ", found " + v.dump());
+  return v.get<long long>();
+}
+
+}  // namespace
+
 ClassList classes_from_json(const nlohmann::json& j) {
   ClassList c;
   if (j.is_array()) {
@@ -64,10 +81,11 @@ ClassList classes_from_json(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("classes")) refuse("found " + std::string(j.is_object() ? "an object without \"classes\"" : j.type_name()));
   c.names = names_of_object(j.at("classes"));
   try {
-    if (j.contains("num_classes") && j.at("num_classes").get<std::size_t>() != c.names.size())
+    const long long named = static_cast<long long>(c.names.size());
+    if (integer_field(j, "num_classes", 1, 1 << 20, named) != named)
       refuse("\"num_classes\" is " + j.at("num_classes").dump() + " but " + std::to_string(c.names.size()) + " classes are named");
     c.label_mode = j.value("label_mode", "");
-    c.ignore_label = j.value("ignore_label", 255);
+    c.ignore_label = static_cast<int>(integer_field(j, "ignore_label", 0, 255, 255));
   } catch (const nlohmann::json::exception& e) {
     refuse(std::string("malformed field: ") + e.what());
   }

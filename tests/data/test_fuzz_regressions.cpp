@@ -4,6 +4,9 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "data/classes.h"
 #include "data/image_header.h"
 #include "data/image_io.h"
 #include "data/label_map.h"
@@ -41,6 +44,31 @@ TEST(FuzzRegressions, LabelMaps) {
   const auto files = found_by("fuzz_label_map");
   ASSERT_FALSE(files.empty());
   for (const auto& f : files) EXPECT_THROW(LabelMap::from_json_text(io::read_file(f)), UserError) << f;
+}
+
+// fuzz_classes_json (UBSan): "num_classes": 3.9e38 was converted to an integer type (undefined
+// behaviour); integer fields now take JSON integers within their range only, and say so.
+TEST(FuzzRegressions, ClassesFiles) {
+  const auto files = found_by("fuzz_classes_json");
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    try {
+      classes_from_json(nlohmann::json::parse(io::read_file(f)));
+      ADD_FAILURE() << f << " was accepted";
+    } catch (const UserError& e) {
+      EXPECT_NE(std::string(e.what()).find("must be an integer from"), std::string::npos) << e.what();
+    }
+  }
+  const auto names = nlohmann::json::parse(R"({"0": "background", "1": "pet"})");
+  for (const char* bad : {R"({"num_classes": 2.0})", R"({"num_classes": -2})", R"({"ignore_label": 1e20})",
+                          R"({"ignore_label": 256})", R"({"ignore_label": "255"})"}) {
+    auto j = nlohmann::json::parse(bad);
+    j["classes"] = names;
+    EXPECT_THROW(classes_from_json(j), UserError) << bad;
+  }
+  auto good = nlohmann::json::parse(R"({"num_classes": 2, "ignore_label": 0})");
+  good["classes"] = names;
+  EXPECT_EQ(classes_from_json(good).ignore_label, 0);
 }
 
 }  // namespace
