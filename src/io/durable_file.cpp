@@ -66,9 +66,9 @@ void commit_file(const fs::path& tmp, const fs::path& path) {
   fsync_directory(parent_of(path));
 }
 
-void write_file_durable(const fs::path& path, const std::string& bytes) {
+fs::path write_unique_temp(const fs::path& path, const std::string& bytes) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = unique_temp_path(path);
+  const fs::path tmp = unique_temp_path(path);  // concurrent writers of one path never share it
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw UserError("cannot open '" + tmp.string() + "' for writing");
@@ -80,7 +80,11 @@ void write_file_durable(const fs::path& path, const std::string& bytes) {
       throw UserError("cannot write '" + path.string() + "' (disk full?)");
     }
   }
-  commit_file(tmp, path);
+  return tmp;
+}
+
+void write_file_durable(const fs::path& path, const std::string& bytes) {
+  commit_file(write_unique_temp(path, bytes), path);
 }
 
 void swap_directories(const fs::path& fresh, const fs::path& target) {

@@ -11,6 +11,9 @@ namespace fs = std::filesystem;
 
 // A sibling of `path` no other writer uses: "<name>.tmp.<pid>.<random>".
 fs::path unique_temp_path(const fs::path& path);
+// Writes `bytes` to a new unique_temp_path(path) (creating the parent folder) and returns it; nothing
+// is left behind when the write fails (UserError naming `path`).
+fs::path write_unique_temp(const fs::path& path, const std::string& bytes);
 
 // Flushes a file's data to the disk (fsync). Throws UserError naming the path.
 void fsync_file(const fs::path& path);

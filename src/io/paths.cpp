@@ -29,20 +29,7 @@ std::string read_file(const fs::path& path) {
 }
 
 void write_file_atomic(const fs::path& path, const std::string& bytes) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = unique_temp_path(path);  // concurrent writers of one path never share it
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError("cannot open '" + tmp.string() + "' for writing");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw UserError("cannot write '" + path.string() + "' (disk full?)");
-    }
-  }
-  fs::rename(tmp, path);
+  fs::rename(write_unique_temp(path, bytes), path);
 }
 
 std::string lower_extension(const fs::path& path) {
