@@ -84,7 +84,10 @@ cv::Mat decode_mask(const std::string& bytes, const ImageLimits& limits) {
   if (format == ImageFormat::Jpeg)
     throw DataError("JPEG mask: lossy compression changes class ids; save annotations as PNG");
   if (format == ImageFormat::Unknown) throw DataError("not an image (unrecognised content; PNG expected)");
-  const cv::Mat m = imdecode_or_throw(bytes, format, cv::IMREAD_UNCHANGED);
+  // OpenCV has no GIF decoder: cv::imdecode would hand a GIF to whichever decoder claims its bytes
+  // (GDCM's DICOM reader, for "DICM" at offset 128, aborts the process on some). giflib reads it.
+  const cv::Mat m = format == ImageFormat::Gif ? detail::decode_gif_rgb(bytes)
+                                               : imdecode_or_throw(bytes, format, cv::IMREAD_UNCHANGED);
   if (m.depth() != CV_8U) throw DataError("mask must be 8-bit");
   if (m.channels() == 1) return m;
   std::vector<cv::Mat> ch;

@@ -27,13 +27,15 @@ std::vector<fs::path> found_by(const std::string& target) {
 }
 
 // fuzz_image_decode: GIFs whose giflib error code has no message (GifErrorString() returns NULL,
-// which was appended to a std::string: a crash of prepare, predict and serve, old and new decoder).
+// which was appended to a std::string: a crash of prepare, predict and serve, old and new decoder);
+// a GIF mask with "DICM" at offset 128 that cv::imdecode handed to GDCM, which aborted the process.
 TEST(FuzzRegressions, ImageDecoders) {
   const auto files = found_by("fuzz_image_decode");
   ASSERT_FALSE(files.empty());
   for (const auto& f : files) {
     const std::string bytes = io::read_file(f);
-    EXPECT_THROW(read_image_header(bytes), DataError) << f;
+    if (f.filename().string().rfind("gif-error-", 0) == 0 || f.filename() == "gif-without-an-image.gif")
+      EXPECT_THROW(read_image_header(bytes), DataError) << f;
     EXPECT_THROW(decode_image_rgb(bytes, ImageLimits{}), DataError) << f;
     EXPECT_THROW(decode_mask(bytes, ImageLimits{}), DataError) << f;
   }
