@@ -353,10 +353,14 @@ void Server::register_routes() {
   // Errors httplib produces itself (404, 400 for a malformed request, 414) get the same JSON body
   // as ours; no exception text ever reaches a header.
   http_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    // httplib answers a malformed Range header (e.g. "bytes=0-1,2-1") with 416 before routing, then cut
+    // the error body to the ranges it had parsed: an error answer is always whole.
+    const_cast<httplib::Request&>(req).ranges.clear();
     on_error(req, res);
     return httplib::Server::HandlerResponse::Handled;
   }));
   http_->set_exception_handler([this](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+    const_cast<httplib::Request&>(req).ranges.clear();
     try {
       if (error) std::rethrow_exception(error);
     } catch (const std::exception& e) {
