@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "train/hyperparameters.h"
+#include "train/trainer.h"
 
 namespace segmaker::test {
 
@@ -50,6 +51,18 @@ inline nlohmann::json tiny_hyperparameters(int train = 8) {
           {"epochs", "2"},                 {"mini_batch_size", "4"},          {"validation_mini_batch_size", "4"},
           {"learning_rate", "0.01"},       {"output_stride", "16"},           {"seed", "7"},
           {"data_workers", "1"}};
+}
+
+// The options of a quiet two-thread training job of `data` into `out` with hyperparameters `hp`.
+inline train::TrainOptions tiny_job(const std::filesystem::path& data, const std::filesystem::path& out,
+                                    const nlohmann::json& hp = tiny_hyperparameters()) {
+  train::TrainOptions o;
+  o.data_dir = data;
+  o.hyperparameters = train::parse_hyperparameters(hp);
+  o.model_dir = out;
+  o.threads = 2;
+  o.progress = false;
+  return o;
 }
 
 }  // namespace segmaker::test

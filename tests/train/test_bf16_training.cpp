@@ -36,15 +36,7 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a.to(torch::kFloat32) - b.to(torch::kFloat32)).norm() / b.to(torch::kFloat32).norm()).item<double>();
 }
 
-TrainOptions tiny_job(const fs::path& data, const fs::path& out, const json& hp) {
-  TrainOptions o;
-  o.data_dir = data;
-  o.hyperparameters = parse_hyperparameters(hp);
-  o.model_dir = out;
-  o.threads = 2;
-  o.progress = false;
-  return o;
-}
+using test::tiny_job;
 
 models::SegmentationModel tiny_model(bool aux) {
   torch::manual_seed(3);

@@ -17,15 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-TrainOptions tiny_job(const fs::path& data, const fs::path& out, json hp = test::tiny_hyperparameters()) {
-  TrainOptions o;
-  o.data_dir = data;
-  o.hyperparameters = parse_hyperparameters(hp);
-  o.model_dir = out;
-  o.threads = 2;
-  o.progress = false;
-  return o;
-}
+using test::tiny_job;
 
 std::vector<double> losses(const json& history) {
   std::vector<double> v;
