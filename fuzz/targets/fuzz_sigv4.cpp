@@ -146,15 +146,6 @@ Verdict verify(const AccessKeys& keys, const HttpRequestView& request, long long
   return v;
 }
 
-std::string first_header(const HttpRequestView& r, const std::string& lower_name) {
-  for (const auto& [name, value] : r.headers) {
-    std::string n = name;
-    for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (n == lower_name) return value;
-  }
-  return {};
-}
-
 HttpRequestView with_authorization(HttpRequestView r, const std::string& authorization) {
   std::vector<std::pair<std::string, std::string>> headers;
   for (auto& h : r.headers) {
@@ -175,7 +166,7 @@ std::string render(const SigV4Authorization& a, const std::string& signature_hex
 }
 
 void check_verification(const AccessKeys& keys, const HttpRequestView& request, long long now) {
-  const std::string authorization = first_header(request, "authorization");
+  const std::string authorization = header_value(request, "authorization");
   const Verdict v = verify(keys, request, now);
   const Caller claimed = claimed_caller(request);
   if (v.caller) {
@@ -202,16 +193,9 @@ void check_verification(const AccessKeys& keys, const HttpRequestView& request, 
   if (!again || again->access_key != a->access_key || again->scope() != a->scope() ||
       again->signed_headers != a->signed_headers)
     return;  // fields with ',' or spaces do not render back: nothing to compare
-  SignedRequest s;
-  s.method = request.method;
-  const auto q = request.target.find('?');
-  s.raw_path = request.target.substr(0, q);
-  s.raw_query = q == std::string::npos ? "" : request.target.substr(q + 1);
-  s.headers = request.headers;
-  const std::string content_sha = first_header(request, "x-amz-content-sha256");
-  s.payload_sha256 = content_sha.empty() ? sha256_hex(*request.body) : content_sha;
+  const SignedRequest s = signed_request_of(request);
   const std::string expected = signature(keys.secrets.at(a->access_key), *a,
-                                         string_to_sign(first_header(request, "x-amz-date"), a->scope(),
+                                         string_to_sign(header_value(request, "x-amz-date"), a->scope(),
                                                         canonical_request(s, a->signed_headers)));
   const Verdict signed_right = verify(keys, with_authorization(request, render(*a, expected)), now);
   if (!signed_right.caller) broken("refused once signed right: " + signed_right.type + ": " + signed_right.message);

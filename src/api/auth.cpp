@@ -15,17 +15,6 @@ namespace {
 
 ApiError denied(const std::string& type, const std::string& message) { return ApiError(403, type, message); }
 
-std::string header(const HttpRequestView& request, const std::string& lower_name) {
-  for (const auto& [name, value] : request.headers) {
-    if (name.size() != lower_name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < name.size() && same; ++i)
-      same = std::tolower(static_cast<unsigned char>(name[i])) == lower_name[i];
-    if (same) return value;
-  }
-  return {};
-}
-
 std::string amz_format(long long t) {
   const std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
@@ -64,13 +53,36 @@ AccessKeys AccessKeys::load(const std::filesystem::path& keyfile) {
 }
 
 Caller claimed_caller(const HttpRequestView& request) {
-  const auto a = parse_authorization(header(request, "authorization"));
+  const auto a = parse_authorization(header_value(request, "authorization"));
   if (!a) return {};
   return {a->access_key, a->region};
 }
 
+std::string header_value(const HttpRequestView& request, const std::string& lower_name) {
+  for (const auto& [name, value] : request.headers) {
+    if (name.size() != lower_name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < name.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(name[i])) == lower_name[i];
+    if (same) return value;
+  }
+  return {};
+}
+
+SignedRequest signed_request_of(const HttpRequestView& request) {
+  SignedRequest s;
+  s.method = request.method;
+  const auto q = request.target.find('?');
+  s.raw_path = request.target.substr(0, q);
+  s.raw_query = q == std::string::npos ? "" : request.target.substr(q + 1);
+  s.headers = request.headers;
+  const std::string content_sha = header_value(request, "x-amz-content-sha256");
+  s.payload_sha256 = content_sha.empty() ? sha256_hex(request.body ? *request.body : "") : content_sha;
+  return s;
+}
+
 Caller verify_signature(const AccessKeys& keys, const HttpRequestView& request, long long now, long long max_skew) {
-  const std::string authorization = header(request, "authorization");
+  const std::string authorization = header_value(request, "authorization");
   if (authorization.empty()) throw denied("MissingAuthenticationToken", "Missing Authentication Token");
   std::string why;
   const auto a = parse_authorization(authorization, &why);
@@ -81,7 +93,7 @@ Caller verify_signature(const AccessKeys& keys, const HttpRequestView& request, 
   if (a->service != "sagemaker")
     throw denied("InvalidSignatureException", "Credential should be scoped to correct service: 'sagemaker'.");
 
-  const std::string amz_date = header(request, "x-amz-date");
+  const std::string amz_date = header_value(request, "x-amz-date");
   const auto signed_at = parse_amz_date(amz_date);
   if (!signed_at)
     throw denied("IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
@@ -98,17 +110,10 @@ Caller verify_signature(const AccessKeys& keys, const HttpRequestView& request, 
   for (const auto& h : a->signed_headers) host_signed = host_signed || h == "host";
   if (!host_signed) throw denied("InvalidSignatureException", "'Host' must be a signed header.");
 
-  SignedRequest signed_request;
-  signed_request.method = request.method;
-  const auto q = request.target.find('?');
-  signed_request.raw_path = request.target.substr(0, q);
-  signed_request.raw_query = q == std::string::npos ? "" : request.target.substr(q + 1);
-  signed_request.headers = request.headers;
-  const std::string content_sha = header(request, "x-amz-content-sha256");
-  const std::string body_sha = sha256_hex(request.body ? *request.body : "");
-  if (!content_sha.empty() && content_sha != "UNSIGNED-PAYLOAD" && content_sha != body_sha)
+  const std::string content_sha = header_value(request, "x-amz-content-sha256");
+  if (!content_sha.empty() && content_sha != "UNSIGNED-PAYLOAD" && content_sha != sha256_hex(request.body ? *request.body : ""))
     throw denied("InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed.");
-  signed_request.payload_sha256 = content_sha.empty() ? body_sha : content_sha;
+  const SignedRequest signed_request = signed_request_of(request);
   const std::string canonical = canonical_request(signed_request, a->signed_headers);
   const std::string expected = signature(secret->second, *a, string_to_sign(amz_date, a->scope(), canonical));
   if (!equal_constant_time(expected, a->signature))

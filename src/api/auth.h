@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "api/sigv4.h"
+
 namespace segmaker::api {
 
 struct AccessKeys {
@@ -35,6 +37,13 @@ struct Caller {
   std::string access_key;
   std::string region;
 };
+
+// The first header `lower_name` of `request` (names compared case-insensitively); empty when absent.
+std::string header_value(const HttpRequestView& request, const std::string& lower_name);
+
+// What SigV4 signs of `request`: method, raw path and query, headers, and the payload hash
+// (x-amz-content-sha256 when sent, else the body's SHA-256).
+SignedRequest signed_request_of(const HttpRequestView& request);
 
 // Verifies the request's signature against `keys` at time `now` (epoch seconds). Returns who signed
 // it; throws ApiError 403 otherwise.
