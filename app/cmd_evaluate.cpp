@@ -23,20 +23,7 @@ Command add_evaluate_command(CLI::App& app, const GlobalOptions& global) {
       ->required();
   sub->add_option("--channel", o->channel, "Channel to evaluate")->capture_default_str();
   sub->add_option("--output", (*paths)[2], "Write the metrics (with the confusion matrix) to this JSON file (local or s3://)");
-  sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
-  o->predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
-  sub->add_option("--precision", o->predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
-      ->capture_default_str();
-  sub->add_option("--tta", o->predictor.tta,
-                  "Test-time augmentation: none, flip (+ the mirrored image) or multiscale (scales 0.5-1.75, each mirrored; "
-                  "softmax probabilities averaged)")
-      ->check(CLI::IsMember({"none", "flip", "multiscale"}, CLI::ignore_case))
-      ->capture_default_str();
-  auto* input_size = sub->add_option("--input-size", o->predictor.input_size,
-                                     "Short side the network sees: 0 = the model's input size (its crop_size), -1 = the "
-                                     "image's own size (as for predict and serve)")
-                         ->capture_default_str();
+  auto* input_size = add_predictor_options(sub, o->predictor);
   sub->add_flag("--full-size", *full_size, "The network sees every image at its own size (= --input-size -1)")->excludes(input_size);
   sub->add_flag("--center-crop", o->center_crop,
                 "Score training's validation crops instead (short side → input size, centre crop), so the figures match "

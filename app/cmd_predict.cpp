@@ -32,19 +32,7 @@ Command add_predict_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   sub->add_option("--max-aspect-ratio", o->predictor.max_aspect_ratio, "Long side / short side limit")
       ->capture_default_str();
-  sub->add_option("--device", o->predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
-  o->predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
-  sub->add_option("--precision", o->predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
-      ->capture_default_str();
-  sub->add_option("--tta", o->predictor.tta,
-                  "Test-time augmentation: none, flip (+ the mirrored image) or multiscale (scales 0.5-1.75, each mirrored; "
-                  "softmax probabilities averaged)")
-      ->check(CLI::IsMember({"none", "flip", "multiscale"}, CLI::ignore_case))
-      ->capture_default_str();
-  sub->add_option("--input-size", o->predictor.input_size,
-                  "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
-      ->capture_default_str();
+  add_predictor_options(sub, o->predictor);
   return {sub, [o, paths, &global] {
             using storage::StagedInput;
             const auto config = storage_config(global);

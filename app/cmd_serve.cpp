@@ -67,19 +67,7 @@ Command add_serve_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--request-timeout-s", f->request_timeout_s, "A whole request must arrive within this (408 after)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub->add_option("--device", c.predictor.device, "cpu, cuda or cuda:<index>")->capture_default_str();
-  c.predictor.precision = "auto";  // the commands run the fastest precision the CPU and the model allow
-  sub->add_option("--precision", c.predictor.precision, "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; int8 needs segmaker quantize)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
-      ->capture_default_str();
-  sub->add_option("--tta", c.predictor.tta,
-                  "Test-time augmentation: none, flip (+ the mirrored image) or multiscale (scales 0.5-1.75, each mirrored; "
-                  "softmax probabilities averaged) (off by default: each request would cost 2 or 12 forward passes)")
-      ->check(CLI::IsMember({"none", "flip", "multiscale"}, CLI::ignore_case))
-      ->capture_default_str();
-  sub->add_option("--input-size", c.predictor.input_size,
-                  "Short side the network sees: 0 = the model's input size (its training crop_size), -1 = the image's own size")
-      ->capture_default_str();
+  add_predictor_options(sub, c.predictor, " (off by default: each request would cost 2 or 12 forward passes)");
   return {sub, [f, host, model_uri, &global] {
             auto config = f->config;
             std::optional<storage::StagedInput> staged;  // an s3:// model is downloaded (and cached) first

@@ -8,6 +8,11 @@
 
 namespace CLI {
 class App;
+class Option;
+}  // namespace CLI
+
+namespace segmaker::inference {
+struct PredictorOptions;
 }
 
 namespace segmaker::app {
@@ -29,6 +34,10 @@ struct Command {
   std::function<int()> run;
 };
 
+
+// --device, --precision, --tta and --input-size of a command that runs a Predictor (the commands
+// default --precision to auto); `tta_note` is appended to --tta's help. Returns --input-size.
+CLI::Option* add_predictor_options(CLI::App* sub, inference::PredictorOptions& options, const std::string& tta_note = "");
 
 Command add_prepare_command(CLI::App& app, const GlobalOptions& global);
 Command add_visualize_command(CLI::App& app, const GlobalOptions& global);
