@@ -74,7 +74,7 @@ Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& cal
     if (l.index == final_index) continue;  // the final classifier runs in fp32 (logits())
     qweights_.back() = quantize_weight(l.weight);
     biases_.back() = l.bias.detach().to(torch::kFloat32).contiguous();
-    packed_.back().push_back(pack(l));
+    packed_.back().copies.push_back(pack(l));
   }
 }
 
@@ -95,24 +95,50 @@ torch::Tensor Int8Backend::conv(const ConvLayer& l, const torch::Tensor& x) {
   auto run = [&](const Packed& packed) {
     return l.relu ? packed->apply_relu(x, q.scale, q.zero_point) : packed->apply(x, q.scale, q.zero_point);
   };
+  const InputSize size{x.size(2), x.size(3)};
+  std::vector<Packed> copies;
   {
     std::shared_lock lock(packed_mutex_);
-    const auto& variants = packed_.at(l.index);
-    for (auto it = variants.rbegin(); it != variants.rend(); ++it) {
-      try {
-        return run(*it);
-      } catch (const std::exception&) {  // ideep::error, not c10::Error
-        // this copy's layout does not fit the input's size (int8_model.h): try the next, else pack anew
-      }
+    const auto& packs = packed_.at(l.index);
+    if (const auto known = packs.by_size.find(size); known != packs.by_size.end()) {
+      const Packed packed = known->second;
+      lock.unlock();
+      return run(packed);
+    }
+    copies.assign(packs.copies.rbegin(), packs.copies.rend());
+  }
+  // A size seen the first time: the first copy whose layout fits it, else a fresh copy.
+  for (const auto& packed : copies) {
+    try {
+      torch::Tensor y = run(packed);
+      remember(l.index, size, packed, false);
+      return y;
+    } catch (const std::exception&) {  // ideep::error, not c10::Error
+      // this copy's layout does not fit the input's size (int8_model.h): try the next, else pack anew
     }
   }
-  std::unique_lock lock(packed_mutex_);
-  Packed fresh = pack(l);
+  const Packed fresh = pack(l);
   torch::Tensor y = run(fresh);  // a fresh copy takes the layout of its first input
-  auto& variants = packed_.at(l.index);
-  if (variants.size() >= kMaxVariants) variants.erase(variants.begin());
-  variants.push_back(std::move(fresh));
+  remember(l.index, size, fresh, true);
   return y;
+}
+
+void Int8Backend::remember(int index, const InputSize& size, const Packed& packed, bool is_new_copy) {
+  std::unique_lock lock(packed_mutex_);
+  auto& packs = packed_.at(index);
+  if (is_new_copy) {
+    if (packs.copies.size() >= kMaxCopies) {
+      const Packed oldest = packs.copies.front();
+      packs.copies.erase(packs.copies.begin());
+      for (auto it = packs.by_size.begin(); it != packs.by_size.end();)
+        it = it->second == oldest ? packs.by_size.erase(it) : std::next(it);
+    }
+    packs.copies.push_back(packed);
+  } else if (std::find(packs.copies.begin(), packs.copies.end(), packed) == packs.copies.end()) {
+    return;  // another thread dropped this copy meanwhile
+  }
+  if (packs.by_size.size() >= kMaxSizes) packs.by_size.clear();  // sizes are found again on their next input
+  packs.by_size.emplace(size, packed);
 }
 
 torch::Tensor Int8Backend::add_relu(const std::string& name, const torch::Tensor& a, const torch::Tensor& b) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "inference/calibration.h"
@@ -43,15 +44,25 @@ class Int8Backend : public NetworkBackend {
 
   // LibTorch 1.13's oneDNN quantized convolution fixes its packed weight's blocked layout on the first
   // input it sees; an input of another size that wants another layout then fails ("could not create a
-  // primitive descriptor for a reorder primitive"). So each convolution keeps up to kMaxVariants packed
-  // copies, one per layout its inputs needed, made on demand from the quantized weight.
-  static constexpr std::size_t kMaxVariants = 4;
+  // primitive descriptor for a reorder primitive"). So each convolution keeps up to kMaxCopies packed
+  // copies, one per layout its inputs needed, made on demand from the quantized weight, and remembers
+  // which copy fits each input size it has seen (up to kMaxSizes): only a size seen the first time
+  // tries copies (and their failures); every later input of that size finds its copy at once.
+  static constexpr std::size_t kMaxCopies = 4;
+  static constexpr std::size_t kMaxSizes = 64;
+  using InputSize = std::pair<int64_t, int64_t>;  // height, width
+  struct LayerPacks {
+    std::vector<Packed> copies;             // most recently made last
+    std::map<InputSize, Packed> by_size;    // the copy that ran each input size
+  };
   Packed pack(const ConvLayer& layer) const;
+  // Records that `packed` runs inputs of `size` (and keeps it among the copies when it is new).
+  void remember(int index, const InputSize& size, const Packed& packed, bool is_new_copy);
 
   std::map<std::string, QuantParams> params_;
   std::vector<torch::Tensor> qweights_;          // by ConvLayer::index (undefined: the fp32 final layer)
   std::vector<torch::Tensor> biases_;
-  std::vector<std::vector<Packed>> packed_;      // by ConvLayer::index, most recently made last
+  std::vector<LayerPacks> packed_;               // by ConvLayer::index
   mutable std::shared_mutex packed_mutex_;       // forward() runs on several threads
 };
 
