@@ -33,6 +33,12 @@ namespace {
 
 constexpr const char* kInvocations = "/invocations";
 
+// No answer is ever cut to a Range: a multi-range request could multiply an answer, and httplib
+// parses Range before any handler runs (a malformed one, e.g. "bytes=0-1,2-1", becomes its own 416
+// whose error body it would then cut to the ranges it had parsed). Called by the pre-routing, error
+// and exception handlers, so every answer -- ours or httplib's -- goes out whole.
+void never_serve_ranges(const httplib::Request& req) { const_cast<httplib::Request&>(req).ranges.clear(); }
+
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(error_body(status, message), "application/json");
@@ -322,8 +328,7 @@ void Server::register_routes() {
   // Before any body is read: what the head alone decides.
   http_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
-    // Ranges of an answer are not served (a multi-range request could multiply it).
-    const_cast<httplib::Request&>(req).ranges.clear();
+    never_serve_ranges(req);
     if (const auto state = http_->connection_of(req)) {
       if (state->head_too_large || state->timed_out) {
         res.status = state->head_too_large ? 431 : 408;
@@ -353,14 +358,12 @@ void Server::register_routes() {
   // Errors httplib produces itself (404, 400 for a malformed request, 414) get the same JSON body
   // as ours; no exception text ever reaches a header.
   http_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
-    // httplib answers a malformed Range header (e.g. "bytes=0-1,2-1") with 416 before routing, then cut
-    // the error body to the ranges it had parsed: an error answer is always whole.
-    const_cast<httplib::Request&>(req).ranges.clear();
+    never_serve_ranges(req);
     on_error(req, res);
     return httplib::Server::HandlerResponse::Handled;
   }));
   http_->set_exception_handler([this](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
-    const_cast<httplib::Request&>(req).ranges.clear();
+    never_serve_ranges(req);
     try {
       if (error) std::rethrow_exception(error);
     } catch (const std::exception& e) {
