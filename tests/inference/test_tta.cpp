@@ -14,17 +14,13 @@
 #include "io/error.h"
 #include "models/registry.h"
 #include "models/weights.h"
+#include "support/random_image.h"
 #include "support/tiny_model.h"
 
 namespace segmaker::inference {
 namespace {
 
-cv::Mat random_image(int w, int h, int seed) {
-  cv::Mat m(h, w, CV_8UC3);
-  cv::RNG rng(static_cast<std::uint64_t>(seed));
-  rng.fill(m, cv::RNG::UNIFORM, 0, 256);
-  return m;
-}
+using test::random_image;
 
 PredictorOptions with_tta(const std::string& tta, const std::string& precision = "fp32", int input_size = 0) {
   PredictorOptions o;

@@ -17,20 +17,14 @@
 #include "serve/recordio.h"
 #include "serve/server_fixture.h"
 #include "support/process.h"
+#include "support/random_image.h"
 
 namespace segmaker::serve {
 namespace {
 
 namespace fs = std::filesystem;
 
-cv::Mat random_image(int w, int h, int seed) {
-  cv::Mat m(h, w, CV_8UC3);
-  cv::RNG rng(static_cast<std::uint64_t>(seed));
-  rng.fill(m, cv::RNG::UNIFORM, 0, 256);
-  cv::Mat smooth;
-  cv::blur(m, smooth, cv::Size(9, 9));
-  return smooth;
-}
+using test::random_image;
 
 using io::free_port;
 using test::read_text;
@@ -62,7 +56,7 @@ TEST(ServeCli, SageMakerModeServesAndDrainsOnSigterm) {
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 413);
 
-  const cv::Mat image = random_image(640, 640, 1);
+  const cv::Mat image = random_image(640, 640, 1, 9);
   const std::string jpeg = data::encode_jpeg(image, 90);
   ASSERT_LT(jpeg.size(), 2u * 1024 * 1024);
   std::chrono::steady_clock::time_point answered;
@@ -96,8 +90,8 @@ TEST(PredictCli, BatchTransformWritesAnswersSkipsBadImagesAndResumes) {
   test::TempDir tmp;
   inference::write_artifact(tmp / "model.tar.gz", test::tiny_artifact(3, 64));
   fs::create_directories(tmp / "in");
-  data::write_png((tmp / "in" / "a.png").string(), random_image(50, 40, 1));
-  std::ofstream(tmp / "in" / "b.jpg", std::ios::binary) << data::encode_jpeg(random_image(33, 47, 2));
+  data::write_png((tmp / "in" / "a.png").string(), random_image(50, 40, 1, 9));
+  std::ofstream(tmp / "in" / "b.jpg", std::ios::binary) << data::encode_jpeg(random_image(33, 47, 2, 9));
   std::ofstream(tmp / "in" / "bad.jpg", std::ios::binary) << "not a jpeg at all";
   std::ofstream(tmp / "in" / "notes.txt") << "ignored";
   const std::string common = "--threads 2 predict --model '" + (tmp / "model.tar.gz").string() + "' --input '" +

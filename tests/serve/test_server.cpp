@@ -15,6 +15,7 @@
 #include "serve/recordio.h"
 #include "serve/recordio_checker.h"
 #include "serve/server_fixture.h"
+#include "support/random_image.h"
 
 namespace segmaker::serve {
 namespace {
@@ -22,14 +23,7 @@ namespace {
 using test::invoke;
 using test::RunningServer;
 
-cv::Mat random_image(int w, int h, int seed) {
-  cv::Mat m(h, w, CV_8UC3);
-  cv::RNG rng(static_cast<std::uint64_t>(seed));
-  rng.fill(m, cv::RNG::UNIFORM, 0, 256);
-  cv::Mat smooth;
-  cv::blur(m, smooth, cv::Size(5, 5));  // JPEG-friendly
-  return smooth;
-}
+using test::random_image;
 
 nlohmann::json json_of(const httplib::Result& r) { return nlohmann::json::parse(r->body); }
 
@@ -74,7 +68,7 @@ TEST_F(ServerTest, PingIs503UntilTheModelIsLoaded) {
   httplib::Client c("127.0.0.1", server.port());
   auto r = c.Get("/ping");
   expect_error(r, 503);
-  expect_error(invoke(c, data::encode_jpeg(random_image(20, 20, 1)), "image/jpeg", "image/png"), 503);
+  expect_error(invoke(c, data::encode_jpeg(random_image(20, 20, 1, 5)), "image/jpeg", "image/png"), 503);
   release.set_value();
   ASSERT_TRUE(server.wait_until_ready(std::chrono::seconds(30)));
   r = c.Get("/ping");
@@ -96,7 +90,7 @@ TEST_F(ServerTest, AFailingLoadStopsTheServerWithTheReason) {
 TEST_F(ServerTest, PngAnswerHasTheInputSizeAndThePredictorsMask) {
   RunningServer s(options(), predictor_);
   auto c = s.client();
-  const cv::Mat image = random_image(53, 37, 2);
+  const cv::Mat image = random_image(53, 37, 2, 5);
   for (const std::string type : {"image/jpeg", "image/png", "application/x-image"}) {
     const std::string body = type == "image/png" ? data::encode_png(image) : data::encode_jpeg(image);
     const auto r = invoke(c, body, type, "image/png");
@@ -118,7 +112,7 @@ TEST_F(ServerTest, PngAnswerHasTheInputSizeAndThePredictorsMask) {
 TEST_F(ServerTest, RecordIOProtobufAnswerMatchesThePng) {
   RunningServer s(options(), predictor_);
   auto c = s.client();
-  const std::string jpeg = data::encode_jpeg(random_image(45, 31, 3));
+  const std::string jpeg = data::encode_jpeg(random_image(45, 31, 3, 5));
   const auto png = invoke(c, jpeg, "image/jpeg", "image/png");
   ASSERT_TRUE(png);
   const cv::Mat mask = data::decode_mask(png->body);
@@ -151,7 +145,7 @@ TEST_F(ServerTest, PythonDecodesTheRecordIOAnswer) {
     GTEST_SKIP() << "/usr/bin/python3 with protobuf, numpy and PIL not available (apt-get install python3-protobuf)";
   RunningServer s(options(), predictor_);
   auto c = s.client();
-  const std::string jpeg = data::encode_jpeg(random_image(61, 40, 4));
+  const std::string jpeg = data::encode_jpeg(random_image(61, 40, 4, 5));
   const auto answer = invoke(c, jpeg, "image/jpeg", "application/x-recordio-protobuf");
   const auto png = invoke(c, jpeg, "image/jpeg", "image/png");
   ASSERT_TRUE(answer && png);
@@ -169,7 +163,7 @@ TEST_F(ServerTest, PythonDecodesTheRecordIOAnswer) {
 TEST_F(ServerTest, JsonAnswer) {
   RunningServer s(options(), predictor_);
   auto c = s.client();
-  const std::string jpeg = data::encode_jpeg(random_image(40, 30, 5));
+  const std::string jpeg = data::encode_jpeg(random_image(40, 30, 5, 5));
   const auto r = invoke(c, jpeg, "image/jpeg", "application/json");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
@@ -190,7 +184,7 @@ TEST_F(ServerTest, EveryErrorHasAJsonBodyAndTheServerKeepsServing) {
   o.max_pixels = 100 * 100;
   RunningServer s(o, predictor_);
   auto c = s.client();
-  const std::string good = data::encode_jpeg(random_image(30, 20, 6));
+  const std::string good = data::encode_jpeg(random_image(30, 20, 6, 5));
   expect_error(invoke(c, good, "image/jpeg", "text/html"), 406);
   expect_error(invoke(c, good, "image/jpeg", "image/png;q=0"), 406);
   expect_error(invoke(c, good, "text/plain", "image/png"), 415);
@@ -278,7 +272,7 @@ TEST_F(ServerTest, AFullQueueAnswers503) {
   o.batching.max_delay_ms = 0;
   o.batching.max_queue = 1;
   RunningServer s(o, slow);
-  const std::string body = data::encode_png(random_image(320, 320, 7));
+  const std::string body = data::encode_png(random_image(320, 320, 7, 5));
   constexpr int kClients = 6;
   std::vector<std::future<httplib::Result>> answers;
   for (int i = 0; i < kClients; ++i)
@@ -312,7 +306,7 @@ TEST_F(ServerTest, StopFinishesRequestsInFlight) {
   Server server(o, [slow] { return slow; });
   const int port = server.start();
   ASSERT_TRUE(server.wait_until_ready(std::chrono::seconds(30)));
-  const std::string body = data::encode_png(random_image(400, 400, 8));
+  const std::string body = data::encode_png(random_image(400, 400, 8, 5));
   auto in_flight = std::async(std::launch::async, [&] {
     httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(120, 0);
