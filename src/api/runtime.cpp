@@ -88,6 +88,7 @@ RuntimeAnswer invoke_endpoint(Store& store, EndpointManager& endpoints, const In
     client.set_connection_timeout(std::chrono::seconds(2));
     client.set_read_timeout(std::chrono::seconds(60));  // SageMaker's invocation limit
     client.set_write_timeout(std::chrono::seconds(60));
+    client.set_tcp_nodelay(true);  // the body's segment must not wait for the ACK of the head's
     const auto answer = client.Post("/invocations", headers, in.body, content_type);
     if (!answer) {
       last_error = httplib::to_string(answer.error());

@@ -197,6 +197,9 @@ struct Service::State {
     http.set_payload_max_length(std::size_t(100) << 20);
     http.set_read_timeout(std::chrono::seconds(60));
     http.set_write_timeout(std::chrono::seconds(60));
+    // httplib writes an answer's head and body separately: with Nagle's algorithm the body waits for
+    // the client's delayed ACK of the head (~40 ms on Linux) -- on every small answer.
+    http.set_tcp_nodelay(true);
   }
 };
 
