@@ -102,4 +102,4 @@ kill -TERM $server
 wait $server && echo "== server drained and exited 0"
 server=""
 grep -E "stopped:" "$work/serve.log" || true
-grep -ciE "terminate|abort|segmentation" "$work/serve.log" | sed 's/^/== crash lines in the server log: /'
+{ grep -ciE "terminate|abort|segmentation" "$work/serve.log" || true; } | sed 's/^/== crash lines in the server log: /'
