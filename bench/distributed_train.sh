@@ -25,7 +25,7 @@ sub="$work/subset"
 for channel in train validation; do
   n=$train_images; [[ $channel == validation ]] && n=$(( train_images / 2 ))
   mkdir -p "$sub/$channel" "$sub/${channel}_annotation"
-  for image in $(ls "$data/$channel" | sort | head -n "$n"); do
+  for image in $(ls "$data/$channel" | sort | awk -v n="$n" 'NR <= n'); do
     ln -s "$data/$channel/$image" "$sub/$channel/$image"
     ln -s "$data/${channel}_annotation/${image%.*}.png" "$sub/${channel}_annotation/${image%.*}.png"
   done

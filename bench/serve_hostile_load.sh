@@ -30,7 +30,7 @@ echo "== $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, load: $(uptime | sed 's
 if [ -z "$model" ]; then
   echo "== making a model: FCN / ResNet-50, random weights, 1 epoch on 8 Pet pairs"
   mkdir -p "$work/pets/images" "$work/pets/annotations/trimaps"
-  for f in $(ls "$data/images" | grep -E '^(Abyssinian|beagle)_1[0-9]?\.jpg$' | head -8); do
+  for f in $(ls "$data/images" | grep -E '^(Abyssinian|beagle)_1[0-9]?\.jpg$' | awk 'NR <= 8'); do
     cp "$data/images/$f" "$work/pets/images/"
     cp "$data/annotations/trimaps/${f%.jpg}.png" "$work/pets/annotations/trimaps/"
   done
