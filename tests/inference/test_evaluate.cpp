@@ -10,6 +10,7 @@
 #include "inference/artifact.h"
 #include "inference/evaluate.h"
 #include "inference/metrics.h"
+#include "io/error.h"
 #include "io/paths.h"
 #include "support/test_util.h"
 #include "support/tiny_model.h"
@@ -93,6 +94,14 @@ TEST(Evaluate, CenterCropScoresTrainingsValidationCrops) {
     for (const auto& v : row) total += v.get<std::int64_t>();
   EXPECT_LE(total, 4 * 32 * 32);  // 32×32 crops (less their ignore pixels)
   EXPECT_GT(total, 4 * 32 * 32 - 4 * 25);
+  o.predictor.precision = "bf16";  // the crops run the unfolded fp32 network: a clear error, nothing scored
+  try {
+    evaluate_model(o);
+    ADD_FAILURE() << "--center-crop with --precision bf16 was accepted";
+  } catch (const UserError& e) {
+    EXPECT_NE(std::string(e.what()).find("drop --center-crop"), std::string::npos) << e.what();
+  }
+  o.predictor.precision = "fp32";
   o.center_crop = false;
   o.predictor.input_size = -1;  // --full-size: the network at each image's own size
   EXPECT_EQ(evaluate_model(o)["input_size"], 0);
