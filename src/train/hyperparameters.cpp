@@ -73,7 +73,7 @@ const std::vector<Field>& fields() {
       {"seed", &H::seed, 0, kInf},
       {"warmup_epochs", &H::warmup_epochs, 0, kInf, false, false, {}, false, 10000},
       {"data_workers", &H::data_workers, 0, 64},
-      {"precision", &H::precision, 0, 0, false, false, {"fp32", "bf16"}},
+      {"precision", &H::precision, 0, 0, false, false, {"fp32", "bf16", "auto"}},
   };
   return table;
 }

@@ -52,9 +52,9 @@ struct Hyperparameters {
   int seed = 0;
   int warmup_epochs = 0;        // linear warm-up from 0 to learning_rate, per iteration
   int data_workers = 0;         // data-loading threads; 0 = as many as the torch threads
-  // fp32 | bf16: the arithmetic of the training steps (train/mixed_precision.h). bf16 runs the forward
-  // pass and the loss under autocast with fp32 master weights and optimizer state; checkpoints and
-  // the model artifact are fp32 either way.
+  // fp32 | bf16 | auto: the arithmetic of the training steps (train/mixed_precision.h). bf16 runs the
+  // forward pass and the loss under autocast with fp32 master weights and optimizer state; checkpoints
+  // and the model artifact are fp32 either way. auto = bf16 on a CPU with native bf16, else fp32.
   std::string precision = "fp32";
 };
 

@@ -46,6 +46,15 @@ void check_training_precision(const std::string& precision, const torch::Device&
                     "this one offers oneDNN ISA '" + cpu.isa + "': set precision = fp32");
 }
 
+std::string training_precision(const std::string& precision, const torch::Device& device) {
+  if (precision != "auto") {
+    check_training_precision(precision, device);
+    return precision;
+  }
+  if (device.is_cuda()) return "fp32";
+  return inference::detect_cpu_features().bf16 ? "bf16" : "fp32";
+}
+
 AutocastRegion::AutocastRegion(bool enabled, const torch::Device& device) : enabled_(enabled), cuda_(device.is_cuda()) {
   if (!enabled_) return;
   previous_enabled_ = autocast_enabled(cuda_);

@@ -14,6 +14,11 @@ namespace segmaker::train {
 // asked from oneDNN as the inference engine does): bf16 emulated there is slower than fp32.
 void check_training_precision(const std::string& precision, const torch::Device& device);
 
+// What a job with hyperparameter `precision` (fp32 | bf16 | auto) computes in: "fp32" or "bf16".
+// auto takes bf16 on a CPU with native bf16 and fp32 on any other CPU and on a GPU (not every GPU
+// computes bf16; ask for it with precision = bf16). An explicit bf16 is checked as above.
+std::string training_precision(const std::string& precision, const torch::Device& device);
+
 // While alive, the thread's eligible ops (convolutions, matrix products) on `device` run in bf16
 // (when `enabled`; a no-op otherwise). Nestable; on leaving the outermost region the autocast cache
 // of cast weights is cleared, so the next step casts the updated weights.

@@ -10,16 +10,25 @@
 namespace segmaker::train {
 
 TrainingForward::TrainingForward(models::SegmentationModel model, const Hyperparameters& h, const torch::Device& device)
-    : model_(std::move(model)), device_(device), bf16_(h.precision == "bf16"), freeze_backbone_(h.freeze_backbone) {
-  check_training_precision(h.precision, device_);
-}
+    : model_(std::move(model)),
+      device_(device),
+      bf16_(training_precision(h.precision, device) == "bf16"),  // UserError: bf16 on a CPU without it
+      automatic_(h.precision == "auto"),
+      freeze_backbone_(h.freeze_backbone) {}
 
 TrainingForward::~TrainingForward() = default;
 
 std::string TrainingForward::describe() const {
-  if (!bf16_) return "fp32";
-  if (frozen_) return "bf16 (frozen backbone: folded bf16 copy, oneDNN blocked layout; heads and loss under autocast; fp32 master weights)";
-  return "bf16 (autocast forward and loss, fp32 master weights and optimizer state)";
+  std::string how = "fp32";
+  if (bf16_ && frozen_)
+    how = "bf16 (frozen backbone: folded bf16 copy, oneDNN blocked layout; heads and loss under autocast; fp32 master weights)";
+  else if (bf16_)
+    how = "bf16 (autocast forward and loss, fp32 master weights and optimizer state)";
+  if (!automatic_) return how;
+  const char* why = bf16_ ? "this CPU computes bf16 natively"
+                    : device_.is_cuda() ? "on a GPU; set precision = bf16 for bf16"
+                                        : "this CPU has no native bf16";
+  return how + ", chosen by precision = auto (" + why + ")";
 }
 
 void TrainingForward::start_training() {

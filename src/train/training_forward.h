@@ -28,7 +28,7 @@ class FrozenBackbone;
 class TrainingForward {
  public:
   // `model` is the job's model (shared, not copied) on `device`. UserError when the precision is
-  // bf16 and the device lacks it (check_training_precision).
+  // bf16 and the device lacks it; auto resolves as training_precision() says (train/mixed_precision.h).
   TrainingForward(models::SegmentationModel model, const Hyperparameters& h, const torch::Device& device);
   ~TrainingForward();
   TrainingForward(const TrainingForward&) = delete;
@@ -53,6 +53,7 @@ class TrainingForward {
   models::SegmentationModel model_;
   torch::Device device_;
   bool bf16_ = false;
+  bool automatic_ = false;  // precision = auto (for the log)
   bool freeze_backbone_ = false;
   std::unique_ptr<FrozenBackbone> frozen_;
   std::unique_ptr<inference::PrecisionModel> validation_;

@@ -17,6 +17,7 @@
 #include "support/test_util.h"
 #include "synthetic.h"
 #include "train/frozen_backbone.h"
+#include "train/mixed_precision.h"
 #include "train/model_setup.h"
 #include "train/trainer.h"
 #include "train/training_forward.h"
@@ -178,6 +179,32 @@ TEST(Bf16TrainingCli, ACpuWithoutBf16RefusesItBeforeAnyWork) {
   EXPECT_NE(log.find("AVX512_BF16"), std::string::npos) << log;
   EXPECT_NE(log.find("precision = fp32"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(dir / "out" / "model.tar.gz"));
+}
+
+// precision = auto: bf16 exactly where the CPU computes it natively, fp32 on a GPU; never an error.
+TEST(TrainingPrecision, AutoIsBf16OnlyWhereTheCpuComputesIt) {
+  const bool native = inference::detect_cpu_features().bf16;
+  EXPECT_EQ(training_precision("auto", torch::Device(torch::kCPU)), native ? "bf16" : "fp32");
+  EXPECT_EQ(training_precision("auto", torch::Device(torch::kCUDA, 0)), "fp32");
+  EXPECT_EQ(training_precision("fp32", torch::Device(torch::kCPU)), "fp32");
+  if (native) EXPECT_EQ(training_precision("bf16", torch::Device(torch::kCPU)), "bf16");
+}
+
+TEST(Bf16TrainingCli, AutoOnACpuWithoutBf16TrainsInFp32AndSaysWhy) {
+  test::TempDir dir;
+  test::write_synthetic_data(dir / "data");
+  json hp = test::tiny_hyperparameters();
+  hp["precision"] = "auto";
+  io::write_file_atomic(dir / "hp.json", hp.dump());
+  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);  // as above: this child sees a CPU without bf16
+  const int rc = test::run_cli("--threads 2 train --data '" + (dir / "data").string() + "' --hyperparameters '" +
+                                   (dir / "hp.json").string() + "' --output '" + (dir / "out").string() + "' --no-progress",
+                               dir / "log");
+  unsetenv("ONEDNN_MAX_CPU_ISA");
+  const std::string log = io::read_file(dir / "log");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("precision fp32, chosen by precision = auto (this CPU has no native bf16)"), std::string::npos) << log;
+  EXPECT_EQ(inference::read_artifact(dir / "out" / "model.tar.gz").hyperparameters["precision"], "auto");
 }
 
 }  // namespace

@@ -76,21 +76,23 @@ TEST(Hyperparameters, UnknownNameIsAnErrorListingKnownOnes) {
   EXPECT_NE(e.find("learning_rate"), std::string::npos) << e;
 }
 
-TEST(Hyperparameters, PrecisionIsFp32ByDefaultOrBf16) {
+TEST(Hyperparameters, PrecisionIsFp32ByDefaultOrBf16OrAuto) {
   EXPECT_EQ(parse_hyperparameters(minimal()).precision, "fp32");
   json j = minimal();
   j["precision"] = "BF16";
   EXPECT_EQ(parse_hyperparameters(j).precision, "bf16");
   EXPECT_EQ(to_json(parse_hyperparameters(j))["precision"], "bf16");
-  for (const char* bad : {"fp16", "int8", "auto", ""}) {
+  j["precision"] = "auto";  // resolved by the job (train/mixed_precision.h), recorded as asked
+  EXPECT_EQ(to_json(parse_hyperparameters(j))["precision"], "auto");
+  for (const char* bad : {"fp16", "int8", "automatic", ""}) {
     j["precision"] = bad;
     const std::string e = error_of(j);
     EXPECT_NE(e.find("hyperparameter precision"), std::string::npos) << e;
-    EXPECT_NE(e.find("one of fp32, bf16"), std::string::npos) << e;
+    EXPECT_NE(e.find("one of fp32, bf16, auto"), std::string::npos) << e;
   }
   j["precision"] = 16;
-  EXPECT_NE(error_of(j).find("one of fp32, bf16"), std::string::npos);
-  EXPECT_NE(describe_hyperparameters().find("precision = \"fp32\": one of fp32, bf16"), std::string::npos)
+  EXPECT_NE(error_of(j).find("one of fp32, bf16, auto"), std::string::npos);
+  EXPECT_NE(describe_hyperparameters().find("precision = \"fp32\": one of fp32, bf16, auto"), std::string::npos)
       << describe_hyperparameters();
 }
 
