@@ -162,18 +162,25 @@ TEST_F(Bf16Training, CheckpointsResumeAcrossPrecisions) {
   }
 }
 
-TEST(Bf16TrainingCli, ACpuWithoutBf16RefusesItBeforeAnyWork) {
-  test::TempDir dir;
+// `segmaker train` on synthetic data with hyperparameter precision = `precision`, in a child process that
+// sees a CPU without bf16 (oneDNN's kernels and ISA query stop at AVX2 there); its exit code, its log in
+// dir/log, its model in dir/out.
+int train_on_a_cpu_without_bf16(const fs::path& dir, const std::string& precision) {
   test::write_synthetic_data(dir / "data");
   json hp = test::tiny_hyperparameters();
-  hp["precision"] = "bf16";
+  hp["precision"] = precision;
   io::write_file_atomic(dir / "hp.json", hp.dump());
-  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);  // oneDNN's kernels and ISA query stop at AVX2 in the child
+  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);
   const int rc = test::run_cli("--threads 2 train --data '" + (dir / "data").string() + "' --hyperparameters '" +
                                    (dir / "hp.json").string() + "' --output '" + (dir / "out").string() + "' --no-progress",
                                dir / "log");
   unsetenv("ONEDNN_MAX_CPU_ISA");
-  EXPECT_NE(rc, 0);
+  return rc;
+}
+
+TEST(Bf16TrainingCli, ACpuWithoutBf16RefusesItBeforeAnyWork) {
+  test::TempDir dir;
+  EXPECT_NE(train_on_a_cpu_without_bf16(dir.path(), "bf16"), 0);
   const std::string log = io::read_file(dir / "log");
   EXPECT_NE(log.find("precision = bf16"), std::string::npos) << log;
   EXPECT_NE(log.find("AVX512_BF16"), std::string::npos) << log;
@@ -192,15 +199,7 @@ TEST(TrainingPrecision, AutoIsBf16OnlyWhereTheCpuComputesIt) {
 
 TEST(Bf16TrainingCli, AutoOnACpuWithoutBf16TrainsInFp32AndSaysWhy) {
   test::TempDir dir;
-  test::write_synthetic_data(dir / "data");
-  json hp = test::tiny_hyperparameters();
-  hp["precision"] = "auto";
-  io::write_file_atomic(dir / "hp.json", hp.dump());
-  setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 1);  // as above: this child sees a CPU without bf16
-  const int rc = test::run_cli("--threads 2 train --data '" + (dir / "data").string() + "' --hyperparameters '" +
-                                   (dir / "hp.json").string() + "' --output '" + (dir / "out").string() + "' --no-progress",
-                               dir / "log");
-  unsetenv("ONEDNN_MAX_CPU_ISA");
+  const int rc = train_on_a_cpu_without_bf16(dir.path(), "auto");
   const std::string log = io::read_file(dir / "log");
   ASSERT_EQ(rc, 0) << log;
   EXPECT_NE(log.find("precision fp32, chosen by precision = auto (this CPU has no native bf16)"), std::string::npos) << log;
