@@ -14,6 +14,7 @@
 #include "data/dataset.h"
 #include "inference/artifact.h"
 #include "inference/metrics.h"
+#include "inference/precision.h"
 #include "inference/quality_metric.h"
 #include "io/error.h"
 #include "io/paths.h"
@@ -111,11 +112,11 @@ nlohmann::json evaluate_model(const EvaluateOptions& options) {
     crop = options.predictor.input_size > 0 ? options.predictor.input_size : artifact.spec.input_size;
     if (crop <= 0)
       throw UserError("evaluate --center-crop: the model records no input size (crop_size); give --input-size N");
-    const std::string& precision = options.predictor.precision;
-    if (precision != "auto" && precision != "fp32")
+    const Precision precision = parse_precision(options.predictor.precision);
+    if (precision != Precision::automatic && precision != Precision::fp32)
       throw UserError("evaluate --center-crop scores the network exactly as training validated it (fp32, batch norms "
-                      "not folded), so --precision " + precision + " cannot apply: drop --center-crop to score " +
-                      precision + " on whole images, or drop --precision");
+                      "not folded), so --precision " + to_string(precision) + " cannot apply: drop --center-crop to score " +
+                      to_string(precision) + " on whole images, or drop --precision");
     predictor_options.input_size = -1;          // the crop goes to the network as it is
     predictor_options.fold_batchnorm = false;   // the network exactly as training validated it
   }
