@@ -38,21 +38,14 @@ void set_autocast_dtype(bool cuda, at::ScalarType t) {
 
 }  // namespace
 
-void check_training_precision(const std::string& precision, const torch::Device& device) {
-  if (precision != "bf16" || device.is_cuda()) return;
+std::string training_precision(const std::string& precision, const torch::Device& device) {
+  if (precision == "fp32" || device.is_cuda()) return precision == "auto" ? "fp32" : precision;
   const inference::CpuFeatures cpu = inference::detect_cpu_features();
+  if (precision == "auto") return cpu.bf16 ? "bf16" : "fp32";
   if (!cpu.bf16)
     throw UserError("hyperparameter precision = bf16 needs a CPU with native bf16 instructions (AVX512_BF16 or AMX); "
-                    "this one offers oneDNN ISA '" + cpu.isa + "': set precision = fp32");
-}
-
-std::string training_precision(const std::string& precision, const torch::Device& device) {
-  if (precision != "auto") {
-    check_training_precision(precision, device);
-    return precision;
-  }
-  if (device.is_cuda()) return "fp32";
-  return inference::detect_cpu_features().bf16 ? "bf16" : "fp32";
+                    "this one offers oneDNN ISA '" + cpu.isa + "': set precision = fp32 or auto");
+  return precision;
 }
 
 AutocastRegion::AutocastRegion(bool enabled, const torch::Device& device) : enabled_(enabled), cuda_(device.is_cuda()) {
