@@ -1,4 +1,4 @@
-// Forward latency of segmaker's precisions (batch 1): fp32 (the folded module, today's default),
+// Forward latency of segmaker's precisions (batch 1 unless --batch): fp32 (the folded module, today's default),
 // bf16 through LibTorch's CPU autocast and through bf16 weights in three memory layouts, fp32 in
 // oneDNN's blocked layout, and int8 on the quantized oneDNN engine; with GFLOPs per image, achieved
 // GFLOP/s and the machine's measured peak per precision (one large 1x1 convolution).
@@ -7,8 +7,10 @@
 //
 //   bench_precision [--algorithms fcn,psp,deeplab] [--sizes 240,512] [--strides 16,8]
 //                   [--variants fp32,bf16-autocast,bf16,int8,...] [--repeats 5] [--threads 2] [--peak]
-// Prints one JSON object per line: {"config": "fcn/240/os16", "variant": ..., "best_ms", "median_ms",
-// "best_cpu_ms" (process CPU time, all threads), "gflops", "gflops_per_s"} and, with --peak, {"peak": {"fp32": GFLOP/s, "bf16": ..., "int8": GOP/s}}.
+//                   [--batch 1]
+// Prints one JSON object per line: {"config": "fcn/240/os16", "variant": ..., "batch", "best_ms", "median_ms",
+// "best_cpu_ms" (process CPU time, all threads), "ms_per_image" (best_ms / batch), "gflops" (per image),
+// "gflops_per_s"} and, with --peak, {"peak": {"fp32": GFLOP/s, "bf16": ..., "int8": GOP/s}}.
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
@@ -151,7 +153,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Forward latency of segmaker's fp32 / bf16 / int8 paths"};
   std::string algorithms = "fcn,psp,deeplab", sizes = "240,512", strides = "16,8";
   std::string variants = "fp32,bf16-autocast,bf16,bf16-nhwc,bf16-blocked,fp32-blocked,int8";
-  int repeats = 5, threads = 2;
+  int repeats = 5, threads = 2, batch = 1;
   bool with_peak = false;
   app.add_option("--algorithms", algorithms);
   app.add_option("--sizes", sizes);
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
   app.add_option("--variants", variants);
   app.add_option("--repeats", repeats);
   app.add_option("--threads", threads);
+  app.add_option("--batch", batch, "Images per forward pass")->check(CLI::Range(1, 64));
   app.add_flag("--peak", with_peak, "Measure the 1x1-convolution peak per precision first");
   CLI11_PARSE(app, argc, argv);
 
@@ -178,7 +181,7 @@ int main(int argc, char** argv) {
         spec.output_stride = std::stoi(stride_text);
         const int64_t size = std::stoi(size_text);
         torch::manual_seed(1);
-        const auto x = torch::randn({1, 3, size, size});
+        const auto x = torch::randn({batch, 3, size, size});
         double gflops = 0;
         {
           auto model = models::build_model(spec);
@@ -190,9 +193,10 @@ int main(int argc, char** argv) {
           auto forward = make_variant(spec, variant, x);
           const Timing t = time_it([&] { return forward(x); }, repeats);
           std::cout << nlohmann::json{{"config", config},         {"variant", variant},
-                                      {"best_ms", t.best_ms},     {"median_ms", t.median_ms},
-                                      {"best_cpu_ms", t.best_cpu_ms},
-                                      {"gflops", gflops},         {"gflops_per_s", gflops / t.best_ms * 1e3}}
+                                      {"batch", batch},           {"best_ms", t.best_ms},
+                                      {"median_ms", t.median_ms}, {"best_cpu_ms", t.best_cpu_ms},
+                                      {"ms_per_image", t.best_ms / batch},
+                                      {"gflops", gflops},         {"gflops_per_s", gflops * batch / t.best_ms * 1e3}}
                            .dump()
                     << std::endl;
         }
