@@ -37,7 +37,7 @@ for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null 2>&1
 curl -sf -o /dev/null -H "Content-Type: image/jpeg" --data-binary @"$image" "http://127.0.0.1:$port/invocations"
 
 api_port=$(free_port)
-"$segmaker" --threads "$threads" api --port "$api_port" --root "$work/api" > "$work/api.log" 2>&1 &
+"$segmaker" --threads "$threads" api --port "$api_port" --root "$work/api" --allow-local-path "$(dirname "$model")" > "$work/api.log" 2>&1 &
 pids+=($!)
 api="http://127.0.0.1:$api_port"
 call() {  # OPERATION JSON

@@ -185,7 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   validate_shared_fields(request);
   bool valid = false;
   try {
-    validate_create_training_job(request);
+    validate_create_training_job(request, storage::LocalAccess{});
     valid = true;
   } catch (const ApiError& e) {
     check_answer(e, "ValidationException");

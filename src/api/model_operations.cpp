@@ -38,7 +38,8 @@ Resource insert_new(Context& c, const std::string& kind, const std::string& type
   return r;
 }
 
-void validate_container(Validator& v, const json& container, const std::string& path) {
+void validate_container(Validator& v, const json& container, const std::string& path,
+                        const storage::LocalAccess& local) {
   static const StringRule image_rule = StringRule::matching(0, 255, "[\\S]+");
   static const StringRule env_key = StringRule::matching(1, 1024, "[a-zA-Z_][a-zA-Z0-9_]*");
   static const StringRule env_value = StringRule::length(0, 1024);
@@ -47,7 +48,7 @@ void validate_container(Validator& v, const json& container, const std::string& 
            "segmaker api serves the built-in Semantic Segmentation algorithm: use its image (e.g. "
            "811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1), 'semantic-segmentation' or 'segmaker'");
   if (auto url = v.string(container, "ModelDataUrl", path + ".modelDataUrl", StringRule::length(1, 1024), true))
-    check_uri(v, *url, path + ".modelDataUrl");
+    check_uri(v, *url, path + ".modelDataUrl", local);
   if (const json* env = v.object(container, "Environment", path + ".environment", false)) {
     if (env->size() > 16) v.fail("'{…}'", path + ".environment", "Member must have length less than or equal to 16");
     for (const auto& [key, value] : env->items()) {
@@ -64,10 +65,10 @@ json create_model(Context& c, const json& request) {
   v.string(request, "ExecutionRoleArn", "executionRoleArn", rules::kRoleArn, true);
   json container;
   if (const json* primary = v.object(request, "PrimaryContainer", "primaryContainer", false)) {
-    validate_container(v, *primary, "primaryContainer");
+    validate_container(v, *primary, "primaryContainer", c.local_access);
     container = *primary;
   } else if (const json* containers = v.array(request, "Containers", "containers", false, 1, 1)) {
-    validate_container(v, (*containers)[0], member_path("containers", 0));
+    validate_container(v, (*containers)[0], member_path("containers", 0), c.local_access);
     container = (*containers)[0];
   } else if (!request.contains("Containers")) {
     v.fail("null", "primaryContainer", "Member must not be null (give the model's ModelDataUrl in PrimaryContainer)");

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "api/validation.h"
+#include "storage/storage.h"
 
 namespace segmaker::api {
 
@@ -20,7 +21,7 @@ double now_seconds() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() / 1e6;
 }
 
-bool check_uri(Validator& v, const std::string& value, const std::string& path) {
+bool check_uri(Validator& v, const std::string& value, const std::string& path, const storage::LocalAccess& local) {
   static const StringRule s3 = StringRule::matching(1, 1024, "^(https|s3)://([^/]+)/?(.*)$");
   if (value.size() > 1024) return v.check(value, path, s3);
   if (value.rfind("s3://", 0) == 0) return v.check(value, path, s3);
@@ -29,7 +30,17 @@ bool check_uri(Validator& v, const std::string& value, const std::string& path) 
            "segmaker api reads and writes S3 through s3:// URIs: write s3://<bucket>/<key> instead of an https:// URL");
     return false;
   }
-  if (value.rfind("file:///", 0) == 0 || (!value.empty() && value[0] == '/')) return true;
+  if (value.rfind("file:///", 0) == 0 || (!value.empty() && value[0] == '/')) {
+    std::string refusal;
+    try {
+      refusal = local.refusal(storage::parse_location(value).local);
+    } catch (const std::exception& e) {  // a malformed file:// URI (bad percent-encoding)
+      refusal = e.what();
+    }
+    if (refusal.empty()) return true;
+    v.fail(quote_value(value), path, refusal);
+    return false;
+  }
   v.fail(quote_value(value), path,
          "Member must satisfy regular expression pattern: ^(https|s3)://([^/]+)/?(.*)$ (segmaker also accepts "
          "file:///absolute/path and absolute local paths)");

@@ -2,6 +2,8 @@
 // Small shared vocabulary of the API: ARNs, timestamps, and the URIs a request may name.
 #include <string>
 
+#include "storage/local_access.h"
+
 namespace segmaker::api {
 
 class Validator;
@@ -15,9 +17,10 @@ std::string make_arn(const std::string& region, const std::string& account, cons
 double now_seconds();
 
 // Checks an S3 URI field: s3://bucket/prefix (SageMaker's pattern), or, as a segmaker extension,
-// file:///absolute/path or an absolute local path. https:// S3 URLs are refused with a hint.
-// Records a violation on `v` and returns false when it is none of these.
-bool check_uri(Validator& v, const std::string& value, const std::string& path);
+// file:///absolute/path or an absolute local path that `local` admits (the operator's
+// --allow-local-path folders). https:// S3 URLs are refused with a hint. Records a violation on `v`
+// and returns false when it is none of these.
+bool check_uri(Validator& v, const std::string& value, const std::string& path, const storage::LocalAccess& local);
 
 // A channel's URI as a folder: "s3://b/data/train" → "s3://b/data/train/". An S3 prefix without the
 // slash would also match data/train_annotation/…; every channel of this algorithm is a folder.

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/local_access.h"
+
 namespace segmaker::api {
 
 class Store;
@@ -30,6 +32,7 @@ struct Context {
   std::string region = "us-east-1";
   std::string account = "000000000000";
   ApiLimits limits;
+  storage::LocalAccess local_access;  // the local folders requests may name (--allow-local-path)
   std::mutex create_mutex;  // a name check and the folder it guards happen together
 };
 

@@ -211,6 +211,9 @@ Service::Service(ServiceOptions options) : state_(std::make_unique<State>()) {
                     "(requests must then be SigV4-signed with one of its keys), or --insecure if the network is trusted");
   if (options.max_jobs < 1) throw UserError("--max-jobs must be at least 1, got " + std::to_string(options.max_jobs));
   if (options.executable.empty()) throw UserError("the segmaker executable to run jobs with is unknown");
+  options.storage.local_access = storage::LocalAccess::only_under(
+      options.allowed_local_paths,
+      "segmaker api reads and writes s3:// URIs; its operator admits local folders with --allow-local-path DIR");
   state_->options = std::move(options);
 }
 
@@ -244,7 +247,8 @@ int Service::start() {
   x.threads = o.threads;
   x.storage = o.storage;
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
-  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, o.region, o.account, o.limits, {}});
+  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, o.region, o.account, o.limits,
+                               o.storage.local_access, {}});
 
   s.routes();
   s.port = o.port == 0 ? s.http.bind_to_any_port(o.host) : (s.http.bind_to_port(o.host, o.port) ? o.port : -1);

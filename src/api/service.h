@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/operations.h"
 #include "storage/storage.h"
@@ -33,6 +34,9 @@ struct ServiceOptions {
   int http_threads = 32;
   std::filesystem::path executable;  // the segmaker binary the children run
   storage::StorageConfig storage;
+  // Folders whose local paths (file:// URIs and plain paths) requests may name for channels, models,
+  // transform input and output and checkpoints (--allow-local-path). Empty: s3:// only, as SageMaker.
+  std::vector<std::filesystem::path> allowed_local_paths;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

@@ -18,7 +18,8 @@ using json = nlohmann::json;
 
 namespace {
 
-void validate_channel(Validator& v, const json& channel, const std::string& path, std::set<std::string>& names) {
+void validate_channel(Validator& v, const json& channel, const std::string& path, std::set<std::string>& names,
+                      const storage::LocalAccess& local) {
   static const StringRule data_types = StringRule::one_of({"ManifestFile", "S3Prefix", "AugmentedManifestFile"});
   static const StringRule distributions = StringRule::one_of({"FullyReplicated", "ShardedByS3Key"});
   static const StringRule compressions = StringRule::one_of({"None", "Gzip"});
@@ -49,7 +50,7 @@ void validate_channel(Validator& v, const json& channel, const std::string& path
   const std::string s3_path = path + ".dataSource.s3DataSource";
   if (auto t = v.string(*s3, "S3DataType", s3_path + ".s3DataType", data_types, true); t && *t != "S3Prefix")
     v.fail(quote_value(*t), s3_path + ".s3DataType", "segmaker api reads S3Prefix channels only (a folder of images per channel)");
-  if (auto uri = v.string(*s3, "S3Uri", s3_path + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, s3_path + ".s3Uri");
+  if (auto uri = v.string(*s3, "S3Uri", s3_path + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, s3_path + ".s3Uri", local);
   v.string(*s3, "S3DataDistributionType", s3_path + ".s3DataDistributionType", distributions, false);
 }
 
@@ -62,7 +63,7 @@ bool is_supported_training_image(const std::string& image) {
   return image == "semantic-segmentation" || std::regex_match(image, builtin) || std::regex_match(image, own);
 }
 
-void validate_create_training_job(const json& r) {
+void validate_create_training_job(const json& r, const storage::LocalAccess& local) {
   static const StringRule modes = StringRule::one_of({"Pipe", "File", "FastFile"});
   static const StringRule image_rule = StringRule::length(0, 255);
   static const StringRule instance_types = StringRule::one_of(training_instance_types());
@@ -89,7 +90,7 @@ void validate_create_training_job(const json& r) {
   }
   if (const json* o = v.object(r, "OutputDataConfig", "outputDataConfig", true))
     if (auto uri = v.string(*o, "S3OutputPath", "outputDataConfig.s3OutputPath", StringRule::length(0, 1024), true))
-      check_uri(v, *uri, "outputDataConfig.s3OutputPath");
+      check_uri(v, *uri, "outputDataConfig.s3OutputPath", local);
   if (const json* rc = v.object(r, "ResourceConfig", "resourceConfig", true)) {
     v.string(*rc, "InstanceType", "resourceConfig.instanceType", instance_types, true);
     v.integer(*rc, "InstanceCount", "resourceConfig.instanceCount", IntRule{1, 16}, true);
@@ -110,11 +111,11 @@ void validate_create_training_job(const json& r) {
   if (const json* channels = v.array(r, "InputDataConfig", "inputDataConfig", false, 1, 20)) {
     std::set<std::string> names;
     for (std::size_t i = 0; i < channels->size(); ++i)
-      validate_channel(v, (*channels)[i], member_path("inputDataConfig", i), names);
+      validate_channel(v, (*channels)[i], member_path("inputDataConfig", i), names, local);
   }
   if (const json* c = v.object(r, "CheckpointConfig", "checkpointConfig", false))
     if (auto uri = v.string(*c, "S3Uri", "checkpointConfig.s3Uri", StringRule::length(0, 1024), true))
-      check_uri(v, *uri, "checkpointConfig.s3Uri");
+      check_uri(v, *uri, "checkpointConfig.s3Uri", local);
   v.throw_if_invalid();
   if (!r.contains("InputDataConfig"))
     throw validation_error(

@@ -9,10 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/local_access.h"
+
 namespace segmaker::api {
 
-// Throws ApiError ValidationException naming every field that is wrong.
-void validate_create_training_job(const nlohmann::json& request);
+// Throws ApiError ValidationException naming every field that is wrong (a local path outside the
+// folders `local` admits among them).
+void validate_create_training_job(const nlohmann::json& request, const storage::LocalAccess& local);
 
 // True for the built-in algorithm's image in any region
 // (811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1, …), the short alias

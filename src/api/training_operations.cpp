@@ -33,7 +33,7 @@ Resource existing_job(Context& c, const json& request) {
 }
 
 json create(Context& c, const json& request) {
-  validate_create_training_job(request);
+  validate_create_training_job(request, c.local_access);
   const std::string name = request.at("TrainingJobName");
   std::lock_guard lock(c.create_mutex);
   if (c.store.get(kKind, name)) throw resource_in_use("Training job names must be unique within an AWS account and region, and a training job with this name already exists (" + make_arn(c.region, c.account, "training-job", name) + ")");

@@ -58,12 +58,12 @@ void validate(Context& c, const json& r) {
         const std::string p = "transformInput.dataSource.s3DataSource";
         if (auto t = v.string(*s3, "S3DataType", p + ".s3DataType", data_types, true); t && *t != "S3Prefix")
           v.fail(quote_value(*t), p + ".s3DataType", "segmaker api transforms S3Prefix inputs only (a folder of images)");
-        if (auto uri = v.string(*s3, "S3Uri", p + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, p + ".s3Uri");
+        if (auto uri = v.string(*s3, "S3Uri", p + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, p + ".s3Uri", c.local_access);
       }
   }
   if (const json* out = v.object(r, "TransformOutput", "transformOutput", true)) {
     if (auto uri = v.string(*out, "S3OutputPath", "transformOutput.s3OutputPath", StringRule::length(1, 1024), true))
-      check_uri(v, *uri, "transformOutput.s3OutputPath");
+      check_uri(v, *uri, "transformOutput.s3OutputPath", c.local_access);
     if (auto accept = v.string(*out, "Accept", "transformOutput.accept", type_rule, false)) {
       try {
         serve::answer_type_from_name(*accept);

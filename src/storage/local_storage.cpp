@@ -52,24 +52,31 @@ void copy_file_atomic(const fs::path& from, const fs::path& to) {
   }
 }
 
-std::string LocalStorage::read(const Location& object) { return io::read_file(object.local); }
+std::string LocalStorage::read(const Location& object) {
+  access_.check(object.local);
+  return io::read_file(object.local);
+}
 
 void LocalStorage::read_to_file(const Location& object, const fs::path& file) {
+  access_.check(object.local);
   if (!fs::is_regular_file(object.local)) throw UserError("there is no file '" + object.local.string() + "'");
   copy_file_atomic(object.local, file);
 }
 
 void LocalStorage::write(const Location& object, const std::string& bytes) {
+  access_.check(object.local);
   io::write_file_atomic(object.local, bytes);
 }
 
 void LocalStorage::write_from_file(const Location& object, const fs::path& file) {
+  access_.check(object.local);
   copy_file_atomic(file, object.local);
 }
 
 std::vector<ObjectInfo> LocalStorage::list(const Location& prefix) {
   std::vector<ObjectInfo> objects;
   const fs::path& root = prefix.local;
+  access_.check(root);
   if (fs::is_regular_file(root)) {
     objects.push_back(info_of(root, root.filename().generic_string()));
     return objects;
@@ -77,6 +84,7 @@ std::vector<ObjectInfo> LocalStorage::list(const Location& prefix) {
   if (!fs::is_directory(root)) return objects;
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
     if (!it->is_regular_file()) continue;
+    if (it->is_symlink()) access_.check(fs::canonical(it->path()));  // a link may point out of the folder
     objects.push_back(info_of(it->path(), fs::relative(it->path(), root).generic_string()));
   }
   std::sort(objects.begin(), objects.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
@@ -84,11 +92,13 @@ std::vector<ObjectInfo> LocalStorage::list(const Location& prefix) {
 }
 
 std::optional<ObjectInfo> LocalStorage::stat(const Location& object) {
+  access_.check(object.local);
   if (!fs::is_regular_file(object.local)) return std::nullopt;
   return info_of(object.local, object.local.filename().generic_string());
 }
 
 void LocalStorage::remove_prefix(const Location& prefix) {
+  access_.check(prefix.local);
   std::error_code ec;
   fs::remove_all(prefix.local, ec);
   if (ec) throw UserError("cannot remove '" + prefix.local.string() + "': " + ec.message());

@@ -6,6 +6,10 @@ namespace segmaker::storage {
 
 class LocalStorage : public Storage {
  public:
+  // Every location this storage touches must pass `access` (local_access.h); list() also refuses a
+  // file below the folder that resolves outside the allowed folders (a symlink pointing out).
+  explicit LocalStorage(LocalAccess access = {}) : access_(std::move(access)) {}
+
   std::string read(const Location& object) override;
   void read_to_file(const Location& object, const fs::path& file) override;
   void write(const Location& object, const std::string& bytes) override;
@@ -14,6 +18,9 @@ class LocalStorage : public Storage {
   std::vector<ObjectInfo> list(const Location& prefix) override;
   std::optional<ObjectInfo> stat(const Location& object) override;
   void remove_prefix(const Location& prefix) override;
+
+ private:
+  LocalAccess access_;
 };
 
 // Copies a file atomically (temporary sibling, then rename), creating the parent folders.

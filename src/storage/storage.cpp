@@ -8,7 +8,7 @@ namespace segmaker::storage {
 
 std::unique_ptr<Storage> open_storage(const Location& location, const StorageConfig& config) {
   if (location.is_s3()) return std::make_unique<S3Storage>(config);
-  return std::make_unique<LocalStorage>();
+  return std::make_unique<LocalStorage>(config.local_access);
 }
 
 }  // namespace segmaker::storage

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/local_access.h"
+
 namespace segmaker::storage {
 
 namespace fs = std::filesystem;
@@ -85,6 +87,9 @@ struct StorageConfig {
   // its secret, an endpoint without http(s)://): S3 access throws it as a UserError, while commands on
   // local paths are not held up by a broken ~/.aws.
   std::string problem;
+
+  // The local folders plain paths and file:// URIs may name (default: any; segmaker api narrows it).
+  LocalAccess local_access;
 
   // Fills the empty fields from the environment and ~/.aws files.
   static StorageConfig from_environment(StorageConfig explicit_values);

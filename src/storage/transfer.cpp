@@ -108,7 +108,7 @@ TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& l
   Location prefix = parse_location(prefix_uri);
   if (!prefix.is_s3()) {
     std::vector<ObjectInfo> files;
-    for (auto& f : LocalStorage().list(prefix))
+    for (auto& f : LocalStorage(config.local_access).list(prefix))
       if (include(f.key)) files.push_back(std::move(f));
     std::uint64_t bytes = 0;
     for (const auto& f : files) bytes += f.size;
@@ -171,6 +171,7 @@ TransferSummary upload_folder(const fs::path& local_dir, const std::string& pref
 void download_file(const std::string& uri, const fs::path& file, const StorageConfig& config) {
   const Location location = parse_location(uri);
   if (!location.is_s3()) {
+    config.local_access.check(location.local);
     if (!fs::is_regular_file(location.local)) throw UserError("there is no file '" + location.local.string() + "'");
     if (fs::exists(file) && fs::equivalent(location.local, file)) return;
     copy_file_atomic(location.local, file);

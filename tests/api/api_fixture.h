@@ -30,6 +30,8 @@ class ApiServer {
     options.root = root.empty() ? dir_.path() / "root" : root;
     options.executable = SEGMAKER_BINARY;
     options.threads = options.threads ? options.threads : 1;
+    // Requests may name local paths under the test's own folder (the operator's --allow-local-path).
+    if (options.allowed_local_paths.empty()) options.allowed_local_paths = {dir_.path()};
     root_ = options.root;
     service_ = std::make_unique<api::Service>(options);
     port_ = service_->start();

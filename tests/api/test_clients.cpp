@@ -108,8 +108,13 @@ class Clients : public ::testing::Test {
     }
   }
   void start_api() {
-    api_ = spawn_cli({"--threads", "2", "api", "--port", std::to_string(port_), "--root", (dir_ / "root").string(), "--max-jobs", "1",
-                      "--stop-grace", "30"},
+    std::vector<std::string> args{"--threads", "2", "api", "--port", std::to_string(port_), "--root", (dir_ / "root").string(),
+                                  "--max-jobs", "1", "--stop-grace", "30"};
+    if (!bucket_->is_s3()) {  // the operator admits the local bucket folder
+      fs::create_directories(dir_ / "bucket");
+      args.insert(args.end(), {"--allow-local-path", (dir_ / "bucket").string()});
+    }
+    api_ = spawn_cli(args,
                      dir_ / "api.log", bucket_->env());
     ASSERT_TRUE(wait_until([&] { return aws("sagemaker list-models") == 0; }, std::chrono::seconds(30))) << log();
   }

@@ -33,7 +33,7 @@ json request_named(const std::string& name) {
 
 std::string validation_message(const json& request) {
   try {
-    validate_create_training_job(request);
+    validate_create_training_job(request, storage::LocalAccess{});
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 400);
     EXPECT_EQ(e.type(), "ValidationException");

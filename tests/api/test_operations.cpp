@@ -12,7 +12,7 @@ namespace {
 using json = nlohmann::json;
 using test::ApiServer;
 
-json model_request(const std::string& name, const std::string& url = "file:///models/model.tar.gz") {
+json model_request(const std::string& name, const std::string& url = "s3://models/model.tar.gz") {
   return {{"ModelName", name},
           {"ExecutionRoleArn", "arn:aws:iam::000000000000:role/dummy"},
           {"PrimaryContainer", {{"Image", "811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1"},
@@ -78,7 +78,7 @@ TEST(Operations, ModelsAndEndpointConfigs) {
   ASSERT_EQ(created.status, 200) << created.body;
   EXPECT_EQ(created.body["ModelArn"], "arn:aws:sagemaker:us-east-1:000000000000:model/pets");
   auto described = api.call("DescribeModel", {{"ModelName", "pets"}}).body;
-  EXPECT_EQ(described["PrimaryContainer"]["ModelDataUrl"], "file:///models/model.tar.gz");
+  EXPECT_EQ(described["PrimaryContainer"]["ModelDataUrl"], "s3://models/model.tar.gz");
   EXPECT_EQ(described["ExecutionRoleArn"], "arn:aws:iam::000000000000:role/dummy");
   EXPECT_TRUE(described["CreationTime"].is_number());
   EXPECT_EQ(api.call("CreateModel", model_request("PETS")).type(), "ResourceInUse");

@@ -217,6 +217,7 @@ TEST(Training, QueueAndARestartThatResumes) {
   ServiceOptions o;
   o.max_jobs = 1;
   o.limits.max_waiting_jobs = 2;
+  o.allowed_local_paths = {dir.path()};
   const fs::path metrics = dir / "root" / "training-jobs" / "first" / "output" / "data" / "metrics.jsonl";
   {
     ApiServer api(o, dir / "root");

@@ -79,7 +79,7 @@ TEST(Validation, CreateTrainingJobNamesEveryBadField) {
             {"ResourceConfig", {{"InstanceType", "ml.c5.xlarge"}, {"InstanceCount", 1}, {"VolumeSizeInGB", 1}}},
             {"StoppingCondition", {{"MaxRuntimeInSeconds", 0}}},
             {"HyperParameters", {{"epochs", 2}}}};
-  const std::string m = error_of([&] { validate_create_training_job(r); }).what();
+  const std::string m = error_of([&] { validate_create_training_job(r, storage::LocalAccess{}); }).what();
   for (const char* path : {"'trainingJobName'", "'algorithmSpecification.trainingImage'", "'algorithmSpecification.trainingInputMode'",
                            "'roleArn'", "'inputDataConfig.1.member.dataSource.s3DataSource.s3DataType'",
                            "'inputDataConfig.1.member.dataSource.s3DataSource.s3Uri'", "'outputDataConfig.s3OutputPath'",
@@ -98,11 +98,11 @@ TEST(Validation, SupportedImagesAndUris) {
     EXPECT_FALSE(is_supported_training_image(bad)) << bad;
   for (const char* ok : {"s3://bucket/prefix/", "s3://bucket", "file:///data/train", "/data/train"}) {
     Validator v;
-    EXPECT_TRUE(check_uri(v, ok, "s3Uri")) << ok;
+    EXPECT_TRUE(check_uri(v, ok, "s3Uri", storage::LocalAccess{})) << ok;
   }
   for (const char* bad : {"https://bucket.s3.amazonaws.com/x", "data/train", "gs://bucket/x", "s3://"}) {
     Validator v;
-    EXPECT_FALSE(check_uri(v, bad, "s3Uri")) << bad;
+    EXPECT_FALSE(check_uri(v, bad, "s3Uri", storage::LocalAccess{})) << bad;
   }
   EXPECT_EQ(join_uri("s3://b/out/", "job/output/model.tar.gz"), "s3://b/out/job/output/model.tar.gz");
   EXPECT_EQ(join_uri("s3://b/out", "job"), "s3://b/out/job");
