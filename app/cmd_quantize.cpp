@@ -29,11 +29,7 @@ Command add_quantize_command(CLI::App& app, const GlobalOptions& global) {
             o->threads = global.threads;
             const auto report = inference::quantize_model(*o);
             if (!report.scores.empty()) {
-              std::printf("| precision | %s mIOU | pixel accuracy | pixels = fp32 | forward ms/img |\n|---|---|---|---|---|\n",
-                          o->evaluation_channel.c_str());
-              for (const auto& s : report.scores)
-                std::printf("| %s | %.4f | %.4f | %.2f %% | %.1f |\n", inference::to_string(s.precision).c_str(), s.miou,
-                            s.pixel_accuracy, 100 * s.agreement_with_first, s.ms_per_image);
+              std::fputs(inference::precision_table(report.scores, o->evaluation_channel).c_str(), stdout);
               std::fflush(stdout);
             }
             spdlog::info("quantize: wrote {} (predict / serve run it in int8 by default)", o->output.string());

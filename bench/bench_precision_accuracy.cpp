@@ -4,6 +4,7 @@
 //
 //   bench_precision_accuracy --model model.tar.gz --data DATA [--channel validation]
 //       [--calibration-channel train] [--samples 200] [--crop-size N] [--threads 2] [--method mse|minmax]
+//       [--int8-float-layers none backbone.conv1 backbone.conv1+classifier.0 ...]
 // Prints a markdown table and one JSON line per precision.
 #include <torch/torch.h>
 
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--crop-size", crop_size, "0 = the model's crop_size");
   app.add_option("--threads", threads);
   app.add_option("--method", method, "Calibration: mse or minmax");
+  std::vector<std::string> int8_variants{"none"};
+  app.add_option("--int8-float-layers", int8_variants,
+                 "One int8 model per value: the layers it keeps in fp32, '+'-joined ('none': every convolution in int8, "
+                 "segmaker's int8)");
   CLI11_PARSE(app, argc, argv);
   io::configure_torch_threads(threads);
 
@@ -73,9 +78,21 @@ int main(int argc, char** argv) {
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
 
   std::vector<std::unique_ptr<inference::PrecisionModel>> models;
+  std::vector<std::string> names{"fp32", "bf16"};
   models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::fp32));
   models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::bf16));
-  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::int8, &calibration));
+  for (const auto& variant : int8_variants) {  // the layers each int8 variant keeps in fp32
+    inference::Int8Options options;
+    options.float_layers.clear();
+    for (std::size_t start = 0; variant != "none" && start <= variant.size();) {
+      const auto end = std::min(variant.find('+', start), variant.size());
+      options.float_layers.insert(variant.substr(start, end - start));
+      start = end + 1;
+    }
+    names.push_back(variant == "none" ? "int8" : "int8 (fp32: " + variant + ")");
+    models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::int8, &calibration,
+                                                                 inference::kDefaultBf16Layout, true, options));
+  }
 
   std::vector<const inference::PrecisionModel*> pointers;
   for (const auto& m : models) pointers.push_back(m.get());
@@ -83,13 +100,14 @@ int main(int argc, char** argv) {
   evaluation.channel = channel;
   evaluation.samples = 0;
   const auto scores = inference::compare_precisions(pointers, spec.preprocessing, spec.num_classes, evaluation);
-  std::cout << "| precision | " << channel << " mIOU | pixel accuracy | masks = fp32 | forward ms/img |\n|---|---|---|---|---|\n";
-  for (const auto& s : scores) {
-    const auto name = inference::to_string(s.precision);
-    std::printf("| %s | %.4f | %.4f | %.2f %% | %.0f |\n", name.c_str(), s.miou, s.pixel_accuracy, 100 * s.agreement_with_first,
-                s.ms_per_image);
-    std::cerr << nlohmann::json{{"precision", name}, {"miou", s.miou}, {"pixel_accuracy", s.pixel_accuracy},
-                                {"agreement", s.agreement_with_first}, {"ms_per_image", s.ms_per_image}, {"images", s.images}}
+  std::cout << inference::precision_table(scores, channel, names);
+  for (std::size_t m = 0; m < scores.size(); ++m) {
+    const auto& s = scores[m];
+    const auto spread = inference::agreement_spread(s.image_agreement);
+    std::cerr << nlohmann::json{{"precision", names[m]}, {"miou", s.miou}, {"pixel_accuracy", s.pixel_accuracy},
+                                {"agreement", s.agreement_with_first}, {"agreement_min", spread.min},
+                                {"agreement_p05", spread.p05}, {"agreement_median", spread.median},
+                                {"image_agreement", s.image_agreement}, {"ms_per_image", s.ms_per_image}, {"images", s.images}}
                      .dump()
               << "\n";
   }

@@ -20,12 +20,19 @@ Calibration calibration_from_json(const nlohmann::json& j) {
   auto fail = [](const std::string& what) { throw DataError("int8 calibration: " + what); };
   if (!j.is_object()) fail("expected a JSON object, got " + std::string(j.type_name()));
   Calibration c;
-  c.format_version = j.value("format_version", 0);
+  // Every member's type is checked before it is read: a wrong type is this DataError, never a JSON exception.
+  auto member = [&](const char* key, bool (nlohmann::json::*is)() const, const char* what) -> const nlohmann::json* {
+    if (!j.contains(key)) return nullptr;
+    if (!(j[key].*is)()) fail(std::string("\"") + key + "\" must be " + what + ", got " + j[key].dump().substr(0, 100));
+    return &j[key];
+  };
+  const auto* version = member("format_version", &nlohmann::json::is_number_integer, "an integer");
+  c.format_version = version != nullptr ? version->get<int>() : 0;
   if (c.format_version != 1)
     fail("format_version " + std::to_string(c.format_version) + " is not supported (this segmaker reads 1): "
          "re-run segmaker quantize");
-  c.method = j.value("method", std::string("minmax"));
-  c.samples = j.value("samples", 0);
+  if (const auto* method = member("method", &nlohmann::json::is_string, "a string")) c.method = method->get<std::string>();
+  if (const auto* samples = member("samples", &nlohmann::json::is_number_integer, "an integer")) c.samples = samples->get<int>();
   if (!j.contains("ranges") || !j["ranges"].is_object()) fail("\"ranges\" must be an object of name: [min, max]");
   for (const auto& [name, v] : j["ranges"].items()) {
     if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())

@@ -40,7 +40,7 @@ torch::Tensor quantize_weight(const torch::Tensor& w) {
 
 }  // namespace
 
-Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& calibration) {
+Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& calibration, const Int8Options& options) {
   const auto engines = at::globalContext().supportedQEngines();
   if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end())
     throw UserError("precision int8 needs LibTorch's oneDNN quantized engine, which this LibTorch build lacks: "
@@ -65,13 +65,19 @@ Int8Backend::Int8Backend(const PrecisionNetwork& network, const Calibration& cal
                     std::to_string(missing.size()) + " activation ranges missing (first: \"" + missing.front() +
                     "\"): re-run segmaker quantize on this model");
 
+  for (const auto& name : options.float_layers)
+    if (std::none_of(network.layers().begin(), network.layers().end(), [&](const ConvLayer& l) { return l.name == name; }))
+      throw UserError("int8: the " + models::describe(network.spec()) + " model has no convolution '" + name +
+                      "' to keep in fp32");
+
   torch::NoGradGuard no_grad;
   const int final_index = static_cast<int>(network.layers().size()) - 1;
   for (const auto& l : network.layers()) {
     qweights_.emplace_back();
     biases_.emplace_back();
     packed_.emplace_back();
-    if (l.index == final_index) continue;  // the final classifier runs in fp32 (logits())
+    is_float_.push_back(l.index == final_index || options.float_layers.count(l.name) > 0);
+    if (is_float_.back()) continue;  // float_conv(); the final classifier: logits()
     qweights_.back() = quantize_weight(l.weight);
     biases_.back() = l.bias.detach().to(torch::kFloat32).contiguous();
     packed_.back().copies.push_back(pack(l));
@@ -85,12 +91,21 @@ Int8Backend::Packed Int8Backend::pack(const ConvLayer& l) const {
 const QuantParams& Int8Backend::params(const std::string& name) const { return params_.at(name); }
 
 torch::Tensor Int8Backend::input(const torch::Tensor& x) {
+  if (is_float_.front()) return x;  // the stem takes the image in fp32
   const auto& q = params("input");
   return torch::quantize_per_tensor(x.contiguous(torch::MemoryFormat::ChannelsLast), q.scale, q.zero_point,
                                     torch::kQUInt8);
 }
 
+torch::Tensor Int8Backend::float_conv(const ConvLayer& l, const torch::Tensor& x) {
+  const auto& q = params(l.name);
+  auto y = torch::conv2d(x.is_quantized() ? x.dequantize() : x, l.weight, l.bias, l.stride, l.padding, l.dilation);
+  if (l.relu) y.relu_();
+  return torch::quantize_per_tensor(y.contiguous(torch::MemoryFormat::ChannelsLast), q.scale, q.zero_point, torch::kQUInt8);
+}
+
 torch::Tensor Int8Backend::conv(const ConvLayer& l, const torch::Tensor& x) {
+  if (is_float_.at(l.index)) return float_conv(l, x);
   const auto& q = params(l.name);
   auto run = [&](const Packed& packed) {
     return l.relu ? packed->apply_relu(x, q.scale, q.zero_point) : packed->apply(x, q.scale, q.zero_point);

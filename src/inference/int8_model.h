@@ -4,13 +4,18 @@
 // conv weights quantized per output channel (symmetric qint8, BN already folded), activations
 // uint8 per tensor with the calibrated ranges, convolutions with fused ReLU, quantized residual
 // add + ReLU, max pool / adaptive pool / bilinear resize on quantized tensors, and the PSP / ASPP
-// concatenations as plain copies (their inputs are quantized with the concatenation's range). The classifier's last 1x1 convolution runs in fp32 on the dequantized
-// features (negligible cost, keeps the logits exact to the features), as does the logits resize.
+// concatenations as plain copies (their inputs are quantized with the concatenation's range). The
+// classifier's last 1x1 convolution runs in fp32 on the dequantized features (negligible cost, keeps
+// the logits exact to the features), as does the logits resize. Convolutions named in
+// Int8Options::float_layers run in fp32 (dequantized input, output quantized again): what
+// bench_precision_accuracy measures when it asks which layers int8 rounding hurts (BENCHMARKS.md
+// "int8 agreement").
 #include <torch/torch.h>
 
 #include <ATen/native/quantized/PackedParams.h>
 
 #include <map>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -21,14 +26,20 @@
 
 namespace segmaker::inference {
 
+struct Int8Options {
+  // Convolutions (by layer name) that run in fp32 between int8 neighbours.
+  std::set<std::string> float_layers;
+};
+
 class Int8Backend : public NetworkBackend {
  public:
   using Packed = c10::intrusive_ptr<ConvPackedParamsBase<2>>;
 
   // Quantizes and prepacks every convolution. Selects LibTorch's oneDNN quantized engine (a
   // process-wide LibTorch setting; segmaker uses no other). UserError when the calibration lacks a
-  // point of this network (it was made for another model) or the engine is missing.
-  Int8Backend(const PrecisionNetwork& network, const Calibration& calibration);
+  // point of this network (it was made for another model), a float layer is not in the network, or
+  // the engine is missing.
+  Int8Backend(const PrecisionNetwork& network, const Calibration& calibration, const Int8Options& options = {});
 
   torch::Tensor input(const torch::Tensor& x) override;
   torch::Tensor conv(const ConvLayer& layer, const torch::Tensor& x) override;
@@ -59,8 +70,11 @@ class Int8Backend : public NetworkBackend {
   // Records that `packed` runs inputs of `size` (and keeps it among the copies when it is new).
   void remember(int index, const InputSize& size, const Packed& packed, bool is_new_copy);
 
+  torch::Tensor float_conv(const ConvLayer& layer, const torch::Tensor& x);
+
   std::map<std::string, QuantParams> params_;
-  std::vector<torch::Tensor> qweights_;          // by ConvLayer::index (undefined: the fp32 final layer)
+  std::vector<bool> is_float_;                   // by ConvLayer::index: runs in fp32
+  std::vector<torch::Tensor> qweights_;          // by ConvLayer::index (undefined: fp32 layers)
   std::vector<torch::Tensor> biases_;
   std::vector<LayerPacks> packed_;               // by ConvLayer::index
   mutable std::shared_mutex packed_mutex_;       // forward() runs on several threads

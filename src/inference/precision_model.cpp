@@ -1,14 +1,13 @@
 // One model in one precision (see precision_model.h).
 #include "inference/precision_model.h"
 
-#include "inference/int8_model.h"
 #include "io/error.h"
 #include "models/inference.h"
 
 namespace segmaker::inference {
 
 PrecisionModel::PrecisionModel(models::SegmentationModel model, Precision precision, const Calibration* calibration,
-                               TensorLayout bf16_layout, bool fold_batchnorm)
+                               TensorLayout bf16_layout, bool fold_batchnorm, const Int8Options& int8)
     : model_(std::move(model)), precision_(precision) {
   if (!fold_batchnorm && precision_ != Precision::fp32)
     throw UserError("precision " + to_string(precision_) + " needs the batch norms folded into the convolutions");
@@ -26,7 +25,7 @@ PrecisionModel::PrecisionModel(models::SegmentationModel model, Precision precis
       if (calibration == nullptr || calibration->empty())
         throw UserError("precision int8 needs a calibrated model: run `segmaker quantize` first");
       network_ = std::make_unique<PrecisionNetwork>(model_);
-      backend_ = std::make_unique<Int8Backend>(*network_, *calibration);
+      backend_ = std::make_unique<Int8Backend>(*network_, *calibration, int8);
       return;
     case Precision::automatic:
       break;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "inference/calibration.h"
+#include "inference/int8_model.h"
 #include "inference/precision.h"
 #include "inference/precision_float.h"
 #include "inference/precision_network.h"
@@ -25,9 +26,9 @@ class PrecisionModel {
  public:
   // Takes `model` over (eval, aux dropped, batch norm folded). `precision` must be fp32, bf16 or
   // int8 (resolve `auto` with choose_precision first); int8 needs `calibration`.
-  // `fold_batchnorm` false keeps the batch norms (fp32 only).
+  // `fold_batchnorm` false keeps the batch norms (fp32 only). `int8` chooses the layers int8 keeps in fp32.
   PrecisionModel(models::SegmentationModel model, Precision precision, const Calibration* calibration = nullptr,
-                 TensorLayout bf16_layout = kDefaultBf16Layout, bool fold_batchnorm = true);
+                 TensorLayout bf16_layout = kDefaultBf16Layout, bool fold_batchnorm = true, const Int8Options& int8 = {});
   ~PrecisionModel();
 
   Precision precision() const { return precision_; }
@@ -45,7 +46,8 @@ class PrecisionModel {
 
 // Runs the fp32 network over `batches` (preprocessed images, any sizes) and records every
 // activation point's range: the int8 calibration of `network`. `method`: "mse" or "minmax"
-// (RangeObserver).
+// (RangeObserver). The one calibration procedure (segmaker quantize reaches it through
+// calibrate_on_channel).
 Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches,
                       const std::string& method = "mse");
 

@@ -1,7 +1,10 @@
 // Calibration on a data channel, the side-by-side comparison, segmaker quantize (see quantize.h).
 #include "inference/quantize.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -45,18 +48,16 @@ std::unique_ptr<data::DataLoader> channel_loader(const data::Preprocessing& prep
 Calibration calibrate_on_channel(const PrecisionNetwork& network, const data::Preprocessing& preprocessing,
                                  const ChannelOptions& options) {
   auto loader = channel_loader(preprocessing, 0, options, /*shuffle=*/true);
-  c10::InferenceMode guard;
-  RangeObserver observer(options.method);
-  FloatBackend fp32(network, torch::kFloat32, TensorLayout::nchw, &observer);
+  std::vector<torch::Tensor> batches;  // 200 crops of 240 px are ~140 MB
   data::Batch batch;
   int seen = 0;
   while ((options.samples <= 0 || seen < options.samples) && loader->next(batch)) {
     auto images = batch.images;
     if (options.samples > 0 && seen + images.size(0) > options.samples) images = images.slice(0, 0, options.samples - seen);
-    network.forward(images, fp32);
+    batches.push_back(images);
     seen += static_cast<int>(images.size(0));
   }
-  return observer.calibration();
+  return calibrate(network, batches, options.method);
 }
 
 std::vector<PrecisionScore> compare_precisions(const std::vector<const PrecisionModel*>& models,
@@ -66,6 +67,7 @@ std::vector<PrecisionScore> compare_precisions(const std::vector<const Precision
   c10::InferenceMode guard;
   std::vector<ConfusionMatrix> confusion(models.size(), ConfusionMatrix(num_classes));
   std::vector<double> agree(models.size(), 0), seconds(models.size(), 0);
+  std::vector<std::vector<double>> image_agree(models.size());
   double pixels = 0;
   std::size_t images = 0;
   data::Batch batch;
@@ -77,7 +79,10 @@ std::vector<PrecisionScore> compare_precisions(const std::vector<const Precision
       const auto prediction = models[m]->forward(batch.images).argmax(1).contiguous();
       seconds[m] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (m == 0) reference = prediction;
-      agree[m] += prediction.eq(reference).sum().item<double>();
+      const auto same = prediction.eq(reference).flatten(1).sum(1).to(torch::kFloat64);  // per image
+      agree[m] += same.sum().item<double>();
+      const double per_image = static_cast<double>(prediction[0].numel());
+      for (int64_t i = 0; i < same.size(0); ++i) image_agree[m].push_back(same[i].item<double>() / per_image);
       confusion[m].update(prediction.data_ptr<int64_t>(), target.data_ptr<int64_t>(), static_cast<size_t>(target.numel()));
     }
     pixels += static_cast<double>(target.numel());
@@ -91,11 +96,43 @@ std::vector<PrecisionScore> compare_precisions(const std::vector<const Precision
     s.miou = metrics.miou;
     s.pixel_accuracy = metrics.pixel_accuracy;
     s.agreement_with_first = pixels > 0 ? agree[m] / pixels : 1.0;
+    s.image_agreement = std::move(image_agree[m]);
     s.ms_per_image = images > 0 ? seconds[m] / static_cast<double>(images) * 1e3 : 0.0;
     s.images = images;
     scores.push_back(s);
   }
   return scores;
+}
+
+AgreementSpread agreement_spread(const std::vector<double>& image_agreement) {
+  AgreementSpread s;
+  if (image_agreement.empty()) return s;
+  auto sorted = image_agreement;
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5)]; };
+  s.min = sorted.front();
+  s.p05 = at(0.05);
+  s.median = at(0.5);
+  s.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(sorted.size());
+  return s;
+}
+
+std::string precision_table(const std::vector<PrecisionScore>& scores, const std::string& channel,
+                            const std::vector<std::string>& names) {
+  std::string out = "| precision | " + channel +
+                    " mIOU | pixel accuracy | pixels = fp32 | per image = fp32: worst / 5th pct / median | forward ms/img |\n"
+                    "|---|---|---|---|---|---|\n";
+  char row[256];
+  for (std::size_t m = 0; m < scores.size(); ++m) {
+    const auto& s = scores[m];
+    const auto a = agreement_spread(s.image_agreement);
+    const std::string name = m < names.size() ? names[m] : to_string(s.precision);
+    std::snprintf(row, sizeof(row), "| %s | %.4f | %.4f | %.2f %% | %.2f / %.2f / %.2f %% | %.1f |\n",
+                  name.c_str(), s.miou, s.pixel_accuracy, 100 * s.agreement_with_first, 100 * a.min,
+                  100 * a.p05, 100 * a.median, s.ms_per_image);
+    out += row;
+  }
+  return out;
 }
 
 namespace {
@@ -155,10 +192,14 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
   }
   artifact.calibration = to_json(report.calibration);
   nlohmann::json precision = nlohmann::json::array();
-  for (const auto& s : report.scores)
+  for (const auto& s : report.scores) {
+    const auto spread = agreement_spread(s.image_agreement);
     precision.push_back({{"precision", to_string(s.precision)}, {"channel", o.evaluation_channel}, {"mIOU", s.miou},
                          {"pixel_accuracy", s.pixel_accuracy}, {"agreement_with_fp32", s.agreement_with_first},
+                         {"agreement_with_fp32_per_image", {{"min", spread.min}, {"p05", spread.p05},
+                                                            {"median", spread.median}, {"mean", spread.mean}}},
                          {"ms_per_image", s.ms_per_image}, {"images", s.images}});
+  }
   if (!artifact.metrics.is_object()) artifact.metrics = nlohmann::json::object();
   artifact.metrics["precision"] = precision;
   write_artifact(o.output, artifact);

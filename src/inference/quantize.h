@@ -38,9 +38,21 @@ struct PrecisionScore {
   double miou = 0;
   double pixel_accuracy = 0;
   double agreement_with_first = 1;  // share of pixels whose class equals the first model's (fp32's)
+  std::vector<double> image_agreement;  // the same share per image, in channel order
   double ms_per_image = 0;          // forward only
   std::size_t images = 0;
 };
+
+// How the per-image agreement is spread: the worst image, the 5th and 50th percentiles, the mean.
+struct AgreementSpread {
+  double min = 1, p05 = 1, median = 1, mean = 1;
+};
+AgreementSpread agreement_spread(const std::vector<double>& image_agreement);
+
+// The side-by-side comparison as a markdown table (segmaker quantize, bench_precision_accuracy); rows
+// named by `names` when given, else by their precision.
+std::string precision_table(const std::vector<PrecisionScore>& scores, const std::string& channel,
+                            const std::vector<std::string>& names = {});
 
 // Every model over the same batches of the channel (validation transform); the first model is the
 // reference of the agreement. Ignore labels (255) count in neither mIOU nor pixel accuracy.

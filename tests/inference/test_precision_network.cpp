@@ -199,6 +199,11 @@ TEST(Calibration, RoundTripsThroughJsonAndRejectsDamage) {
   j["format_version"] = 9;
   EXPECT_NE(test::message_of<DataError>([&] { calibration_from_json(j); }).find("segmaker quantize"), std::string::npos);
   EXPECT_THROW(calibration_from_json(nlohmann::json::array()), DataError);
+  for (const char* key : {"format_version", "method", "samples"}) {  // a wrong type is a DataError, not a JSON error
+    j = to_json(c);
+    j[key] = key == std::string("method") ? nlohmann::json(5) : nlohmann::json("1");
+    EXPECT_NE(test::message_of<DataError>([&] { calibration_from_json(j); }).find(key), std::string::npos) << key;
+  }
 }
 
 TEST(Calibration, Uint8ParametersCoverTheRangeAndZero) {

