@@ -104,6 +104,7 @@ TEST(Communicator, NoRendezvousWithinTheTimeoutSaysWhatToCheck) {
 TEST(Communicator, AFailingRankIsNamedWithItsReason) {
   std::string message;
   test::run_ranks(2, [&](int rank, std::shared_ptr<Communicator> comm) {
+    comm->barrier();  // both ranks are set up before rank 1 leaves (else rank 0 may still be connecting)
     if (rank == 1) {
       comm->report_failure("corrupt image 'x.jpg'");
       return;  // leaves the group: its connections close
@@ -121,6 +122,7 @@ TEST(Communicator, AFailingRankIsNamedWithItsReason) {
 TEST(Communicator, ARankThatVanishesIsNamedAsNotResponding) {
   std::string message;
   test::run_ranks(2, [&](int rank, std::shared_ptr<Communicator> comm) {
+    comm->barrier();  // both ranks are set up before rank 1 leaves
     if (rank == 1) return;  // gone without a word
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     message = failure_of([&] {

@@ -197,24 +197,28 @@ class ProcessGroupCommunicator : public Communicator {
     return end == std::string::npos ? text : text.substr(0, end);
   }
 
+  // "rank R failed: reason; ..." for every other rank that reported a failure, or "".
+  std::string reported_failures() const {
+    std::string all;
+    for (int r = 0; r < config_.world_size; ++r) {
+      if (r == config_.rank || !store_->check({failure_key(r)})) continue;
+      const std::vector<uint8_t> bytes = store_->get(failure_key(r));
+      all += (all.empty() ? "" : "; ") + ("rank " + std::to_string(r) + " failed: " + std::string(bytes.begin(), bytes.end()));
+    }
+    return all;
+  }
+
   // Asks the store which ranks reported a failure and which stopped beating.
   std::string diagnose() const {
     try {
       store_->setTimeout(std::chrono::seconds(5));
-      std::vector<std::string> reported;
-      for (int r = 0; r < config_.world_size; ++r) {
-        if (r == config_.rank || !store_->check({failure_key(r)})) continue;
-        const std::vector<uint8_t> bytes = store_->get(failure_key(r));
-        reported.push_back("rank " + std::to_string(r) + " failed: " + std::string(bytes.begin(), bytes.end()));
-      }
-      if (!reported.empty()) {
-        std::string all;
-        for (const auto& s : reported) all += (all.empty() ? "" : "; ") + s;
-        return all;
-      }
+      if (const std::string reported = reported_failures(); !reported.empty()) return reported;
       std::vector<std::int64_t> before(static_cast<std::size_t>(config_.world_size));
       for (int r = 0; r < config_.world_size; ++r) before[static_cast<std::size_t>(r)] = store_->add(Heartbeat::key(r), 0);
       std::this_thread::sleep_for(4 * kHeartbeatInterval);
+      // A failing rank's report and its leaving race to the store's server (a loaded machine can serve
+      // this rank's question first): ask again before calling anyone silent.
+      if (const std::string reported = reported_failures(); !reported.empty()) return reported;
       std::string silent;
       for (int r = 0; r < config_.world_size; ++r)
         if (r != config_.rank && store_->add(Heartbeat::key(r), 0) == before[static_cast<std::size_t>(r)])
