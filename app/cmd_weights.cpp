@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/pretrained.h"
 #include "models/weights.h"
@@ -32,7 +33,7 @@ Command add_weights_command(CLI::App& app, const GlobalOptions& global) {
   info->add_flag("--brief", *brief, "Only the metadata and the counts");
 
   return {sub, [import, info, opts, file, brief, &global] {
-            io::configure_torch_threads(global.threads);
+            inference::configure_torch_threads(global.threads);
             if (import->parsed()) {
               const auto result = models::import_pretrained_weights(*opts);
               if (result.already_present)

@@ -8,6 +8,7 @@
 
 #include "data/loader.h"
 #include "data/prepare.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 
 namespace fs = std::filesystem;
@@ -33,7 +34,7 @@ fs::path prepared() {
 
 void BM_TrainLoader(benchmark::State& state) {
   const int workers = static_cast<int>(state.range(0));
-  io::configure_torch_threads(1);
+  inference::configure_torch_threads(1);
   auto ds = std::make_shared<data::SegmentationDataset>(prepared(), "train", 3);
   data::LoaderOptions o;
   o.batch_size = 16;
@@ -56,7 +57,7 @@ void BM_TrainLoader(benchmark::State& state) {
 }
 
 void BM_ValidationLoader(benchmark::State& state) {
-  io::configure_torch_threads(1);
+  inference::configure_torch_threads(1);
   auto ds = std::make_shared<data::SegmentationDataset>(prepared(), "validation", 3);
   data::LoaderOptions o;
   o.mode = data::LoaderMode::Validation;

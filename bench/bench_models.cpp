@@ -13,8 +13,9 @@
 
 #include <string>
 
+#include "inference/torch_threads.h"
 #include "io/threads.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 #include "models/registry.h"
 
 namespace {
@@ -84,7 +85,7 @@ void bm_sgemm(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  io::configure_torch_threads(0);
+  inference::configure_torch_threads(0);
   benchmark::RegisterBenchmark("Sgemm", bm_sgemm)->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(1.0)->UseRealTime();
   for (const char* algorithm : {"fcn", "psp", "deeplab"})
     for (int size : {240, 512})

@@ -29,8 +29,9 @@
 #include "inference/precision_float.h"
 #include "inference/precision_model.h"
 #include "inference/precision_network.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 #include "models/registry.h"
 
 namespace {
@@ -165,7 +166,7 @@ int main(int argc, char** argv) {
   app.add_flag("--peak", with_peak, "Measure the 1x1-convolution peak per precision first");
   CLI11_PARSE(app, argc, argv);
 
-  io::configure_torch_threads(threads);
+  inference::configure_torch_threads(threads);
   c10::InferenceMode guard;
   const auto cpu = inference::detect_cpu_features();
   std::cout << nlohmann::json{{"cpu_isa", cpu.isa}, {"threads", threads}, {"torch", TORCH_VERSION}}.dump() << std::endl;

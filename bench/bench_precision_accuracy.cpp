@@ -16,26 +16,14 @@
 
 #include "inference/precision_model.h"
 #include "inference/quantize.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
 #include "inference/artifact.h"
-
-namespace {
+#include "inference/artifact_network.h"
 
 using namespace segmaker;
-
-models::SegmentationModel load_model(const inference::ModelArtifact& artifact) {
-  auto spec = artifact.spec;
-  spec.aux = false;
-  auto model = models::build_model(spec);
-  models::LoadOptions load;
-  load.skip_file_prefixes = {"aux_classifier."};
-  models::load_weights_from_bytes(*model, artifact.weights, load);
-  return model;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"fp32 / bf16 / int8 of a trained model side by side"};
@@ -54,7 +42,7 @@ int main(int argc, char** argv) {
                  "One int8 model per value: the layers it keeps in fp32, '+'-joined ('none': every convolution in int8, "
                  "segmaker's int8)");
   CLI11_PARSE(app, argc, argv);
-  io::configure_torch_threads(threads);
+  inference::configure_torch_threads(threads);
 
   const auto artifact = inference::read_artifact(model_path);
   if (crop_size <= 0) crop_size = artifact.spec.input_size > 0 ? artifact.spec.input_size : 240;
@@ -67,10 +55,11 @@ int main(int argc, char** argv) {
   calib.crop_size = crop_size;
   calib.workers = threads;
   calib.method = method;
+  auto fresh_model = [&] { return inference::build_network(artifact, "model artifact weights"); };
   auto t0 = std::chrono::steady_clock::now();
   inference::Calibration calibration;
   {
-    auto model = load_model(artifact);
+    auto model = fresh_model();
     inference::PrecisionNetwork network(model);
     calibration = inference::calibrate_on_channel(network, spec.preprocessing, calib);
   }
@@ -79,8 +68,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<inference::PrecisionModel>> models;
   std::vector<std::string> names{"fp32", "bf16"};
-  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::fp32));
-  models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::bf16));
+  models.push_back(std::make_unique<inference::PrecisionModel>(fresh_model(), inference::Precision::fp32));
+  models.push_back(std::make_unique<inference::PrecisionModel>(fresh_model(), inference::Precision::bf16));
   for (const auto& variant : int8_variants) {  // the layers each int8 variant keeps in fp32
     inference::Int8Options options;
     options.float_layers.clear();
@@ -90,7 +79,7 @@ int main(int argc, char** argv) {
       start = end + 1;
     }
     names.push_back(variant == "none" ? "int8" : "int8 (fp32: " + variant + ")");
-    models.push_back(std::make_unique<inference::PrecisionModel>(load_model(artifact), inference::Precision::int8, &calibration,
+    models.push_back(std::make_unique<inference::PrecisionModel>(fresh_model(), inference::Precision::int8, &calibration,
                                                                  inference::kDefaultBf16Layout, true, options));
   }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/registry.h"
 #include "train/hyperparameters.h"
@@ -71,7 +72,7 @@ int take_int_flag(int& argc, char** argv, const char* name, int fallback) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  segmaker::io::configure_torch_threads(0);
+  inference::configure_torch_threads(0);
   const int crop = take_int_flag(argc, argv, "crop", 240);
   const int batch = take_int_flag(argc, argv, "batch", 4);
   for (int os : {8, 16})

@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "io/sha256.h"
 #include "api/sigv4.h"
 #include "data/image_io.h"
 #include "io/archive.h"
@@ -238,9 +239,9 @@ void sigv4_seeds() {
   const std::string body = "abc";
   r.headers = {{"host", "127.0.0.1:8700"}, {"Content-Type", "image/jpeg"}, {"X-Amz-Date", "20260101T120000Z"},
                {"amz-sdk-invocation-id", "0f2c4b1e-5f0a-4c1f-9d0e-2a7f3c9b1d11"}, {"amz-sdk-request", "attempt=1"},
-               {"x-amz-content-sha256", api::sha256_hex(body)},
+               {"x-amz-content-sha256", io::sha256_hex(body)},
                {"X-Amzn-SageMaker-Custom-Attributes", "  a=b   c "}};
-  r.payload_sha256 = api::sha256_hex(body);
+  r.payload_sha256 = io::sha256_hex(body);
   api::SigV4Authorization a;
   a.access_key = "AKIDSEGMAKER";
   a.date = "20260101";

@@ -1,13 +1,13 @@
 // Fuzz target: Accept negotiation and request Content-Type checks (serve/content_type). The input
 // is split at its first newline into an Accept header and a Content-Type. Invariants: nothing
-// throws except answer_type_from_name's UserError; a negotiated type is one we produce.
+// throws except sagemaker::answer_type_from_name's UserError; a negotiated type is one we produce.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "io/error.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace segmaker::serve;
@@ -15,16 +15,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto newline = input.find('\n');
   const std::string accept = input.substr(0, newline);
   const std::string content_type = newline == std::string::npos ? "" : input.substr(newline + 1);
-  if (const auto answer = negotiate_accept(accept)) {
-    const auto& types = supported_accept_types();
+  if (const auto answer = sagemaker::negotiate_accept(accept)) {
+    const auto& types = sagemaker::supported_accept_types();
     if (answer->content_type != "application/json" &&
         std::find(types.begin(), types.end(), answer->content_type) == types.end())
       __builtin_trap();
-    if (answer_file_extension(answer->format).empty()) __builtin_trap();
+    if (sagemaker::answer_file_extension(answer->format).empty()) __builtin_trap();
   }
-  (void)is_supported_request_type(content_type);
+  (void)sagemaker::is_supported_request_type(content_type);
   try {
-    (void)answer_type_from_name(content_type);
+    (void)sagemaker::answer_type_from_name(content_type);
   } catch (const segmaker::UserError&) {
   }
   return 0;

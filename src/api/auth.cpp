@@ -8,6 +8,7 @@
 #include "api/sigv4.h"
 #include "io/error.h"
 #include "io/paths.h"
+#include "io/sha256.h"
 
 namespace segmaker::api {
 
@@ -77,7 +78,7 @@ SignedRequest signed_request_of(const HttpRequestView& request) {
   s.raw_query = q == std::string::npos ? "" : request.target.substr(q + 1);
   s.headers = request.headers;
   const std::string content_sha = header_value(request, "x-amz-content-sha256");
-  s.payload_sha256 = content_sha.empty() ? sha256_hex(request.body ? *request.body : "") : content_sha;
+  s.payload_sha256 = content_sha.empty() ? io::sha256_hex(request.body ? *request.body : "") : content_sha;
   return s;
 }
 
@@ -111,7 +112,7 @@ Caller verify_signature(const AccessKeys& keys, const HttpRequestView& request, 
   if (!host_signed) throw denied("InvalidSignatureException", "'Host' must be a signed header.");
 
   const std::string content_sha = header_value(request, "x-amz-content-sha256");
-  if (!content_sha.empty() && content_sha != "UNSIGNED-PAYLOAD" && content_sha != sha256_hex(request.body ? *request.body : ""))
+  if (!content_sha.empty() && content_sha != "UNSIGNED-PAYLOAD" && content_sha != io::sha256_hex(request.body ? *request.body : ""))
     throw denied("InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   const SignedRequest signed_request = signed_request_of(request);
   const std::string canonical = canonical_request(signed_request, a->signed_headers);

@@ -114,6 +114,26 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   return *status_;
 }
 
+int ChildProcess::wait(const WaitHooks& hooks) {
+  std::optional<std::chrono::steady_clock::time_point> term_sent;
+  bool killed = false;
+  while (!poll()) {
+    std::this_thread::sleep_for(hooks.poll_interval);
+    if (!term_sent && hooks.stop_requested && hooks.stop_requested()) {
+      if (hooks.on_stop) hooks.on_stop();
+      signal(SIGTERM);
+      term_sent = std::chrono::steady_clock::now();
+    }
+    if (term_sent && !killed && std::chrono::steady_clock::now() - *term_sent > hooks.grace) {
+      if (hooks.on_kill) hooks.on_kill();
+      kill_group();
+      killed = true;
+    }
+    if (hooks.on_poll) hooks.on_poll();
+  }
+  return *status_;
+}
+
 std::string log_tail(const fs::path& log, std::size_t max_lines) {
   std::ifstream in(log);
   if (!in) return {};

@@ -9,12 +9,23 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace segmaker::api {
+
+// What a runner does while its child runs (ChildProcess::wait): when to stop it, and its bookkeeping.
+struct WaitHooks {
+  std::chrono::milliseconds poll_interval{100};
+  std::chrono::milliseconds grace{std::chrono::seconds(120)};  // SIGTERM -> SIGKILL to the group
+  std::function<bool()> stop_requested;  // asked every poll; the first true sends SIGTERM
+  std::function<void()> on_stop;         // once, right before that SIGTERM (optional)
+  std::function<void()> on_kill;         // once, right before the SIGKILL (optional)
+  std::function<void()> on_poll;         // every poll (optional)
+};
 
 struct ChildSpec {
   std::filesystem::path executable;
@@ -41,6 +52,9 @@ class ChildProcess {
   void kill_group() const;
   // SIGTERM, then SIGKILL to the group after `grace`; returns the exit status.
   int stop(std::chrono::milliseconds grace);
+  // Polls until the child ends, stopping it (SIGTERM, SIGKILL after hooks.grace) once
+  // hooks.stop_requested() says so; returns the exit status. The one loop of the job runners.
+  int wait(const WaitHooks& hooks);
 
  private:
   pid_t pid_ = -1;

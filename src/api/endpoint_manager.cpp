@@ -10,7 +10,7 @@
 #include "api/names.h"
 #include "api/serving_instance.h"
 #include "api/store.h"
-#include "api/sigv4.h"
+#include "io/sha256.h"
 #include "storage/transfer.h"
 
 namespace segmaker::api {
@@ -21,7 +21,6 @@ using Instances = std::vector<std::unique_ptr<ServingInstance>>;
 
 namespace {
 constexpr const char* kKind = "Endpoint";
-std::string sha256_of(const std::string& text) { return sha256_hex(text); }
 }
 
 struct EndpointManager::Routing {
@@ -282,7 +281,7 @@ void EndpointManager::supervise(Supervisor& s) {
     const int threads = options_.threads > 0 ? options_.threads : std::max(1, cores / std::max(1, total));
     for (const auto& v : variants) {
       const std::string url = v["ModelDataUrl"];
-      const fs::path model = dir / "models" / (sha256_of(url).substr(0, 16) + ".tar.gz");
+      const fs::path model = dir / "models" / (io::sha256_hex(url).substr(0, 16) + ".tar.gz");
       if (!reuse_staged || !fs::exists(model)) storage::download_file(url, model, options_.storage);
       InstanceSpec spec;
       spec.executable = options_.executable;

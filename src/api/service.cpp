@@ -245,6 +245,7 @@ int Service::start() {
   x.jobs_dir = o.root / "transform-jobs";
   x.executable = o.executable;
   x.threads = o.threads;
+  x.stop_grace = o.stop_grace;
   x.storage = o.storage;
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
   s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, o.region, o.account, o.limits,

@@ -10,6 +10,8 @@
 #include <ctime>
 #include <map>
 
+#include "io/sha256.h"
+
 namespace segmaker::api {
 
 namespace {
@@ -104,13 +106,6 @@ std::string canonical_query(std::string_view raw) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), out, &size, EVP_sha256(), nullptr);
-  return to_hex(out, size);
-}
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
   static const char* digits = "0123456789ABCDEF";
@@ -222,7 +217,7 @@ std::string canonical_request(const SignedRequest& request, const std::vector<st
 }
 
 std::string string_to_sign(const std::string& amz_date, const std::string& scope, const std::string& canonical) {
-  return "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(canonical);
+  return "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + io::sha256_hex(canonical);
 }
 
 std::string signature(const std::string& secret_key, const SigV4Authorization& c, const std::string& to_sign) {

@@ -44,7 +44,7 @@ std::string string_to_sign(const std::string& amz_date, const std::string& scope
 std::string signature(const std::string& secret_key, const SigV4Authorization& credential, const std::string& to_sign);
 
 // Helpers (exposed for tests and fuzzing).
-std::string sha256_hex(std::string_view data);
+
 std::string uri_encode(std::string_view text, bool keep_slash);
 std::string percent_decode(std::string_view text);
 // Seconds since the epoch for "20260101T120000Z"; nothing when malformed.

@@ -9,7 +9,7 @@
 #include "api/names.h"
 #include "api/validation.h"
 #include "io/paths.h"
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 namespace segmaker::api {
 
@@ -143,7 +143,7 @@ json new_training_job_document(const json& r, const std::string& arn, double now
 }
 
 void write_container_config(const fs::path& job_dir, const json& r) {
-  const train::SageMakerLayout layout{job_dir};
+  const sagemaker::SageMakerLayout layout{job_dir};
   fs::create_directories(layout.config_dir());
   fs::create_directories(layout.data_dir());
   fs::create_directories(layout.model_dir());

@@ -9,7 +9,7 @@
 #include "io/error.h"
 #include "io/paths.h"
 #include "storage/transfer.h"
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 namespace segmaker::api {
 
@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 void download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
-  const train::SageMakerLayout layout{job_dir};
+  const sagemaker::SageMakerLayout layout{job_dir};
   for (const auto& channel : doc.at("InputDataConfig")) {
     const std::string name = channel.at("ChannelName");
     const std::string uri = channel.at("DataSource").at("S3DataSource").at("S3Uri");
@@ -38,7 +38,7 @@ std::string model_artifact_uri(const json& doc) {
 }
 
 bool has_trained_model(const fs::path& job_dir) {
-  return fs::exists(train::SageMakerLayout{job_dir}.model_dir() / "model.json");
+  return fs::exists(sagemaker::SageMakerLayout{job_dir}.model_dir() / "model.json");
 }
 
 void pack_folder(const fs::path& dir, const fs::path& tar_gz) {
@@ -54,7 +54,7 @@ void pack_folder(const fs::path& dir, const fs::path& tar_gz) {
 }
 
 std::string upload_training_outputs(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
-  const train::SageMakerLayout layout{job_dir};
+  const sagemaker::SageMakerLayout layout{job_dir};
   const fs::path packed = job_dir / "output";
   pack_folder(layout.model_dir(), packed / "model.tar.gz");
   pack_folder(layout.output_data_dir(), packed / "output.tar.gz");
@@ -67,7 +67,7 @@ std::string upload_training_outputs(const json& doc, const fs::path& job_dir, co
 }
 
 json final_metric_data(const fs::path& job_dir, double timestamp) {
-  std::ifstream in(train::SageMakerLayout{job_dir}.output_data_dir() / "metrics.jsonl");
+  std::ifstream in(sagemaker::SageMakerLayout{job_dir}.output_data_dir() / "metrics.jsonl");
   std::string line, last;
   while (std::getline(in, line))
     if (!line.empty()) last = line;

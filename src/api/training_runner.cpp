@@ -18,7 +18,7 @@
 #include "io/error.h"
 #include "io/paths.h"
 #include "storage/transfer.h"
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 namespace segmaker::api {
 
@@ -208,7 +208,7 @@ void TrainingRunner::sync_checkpoints(const std::string& name, const json& doc, 
   // local ones go back up. A failed sync is logged, never fatal (the local checkpoints stay).
   if (!doc.contains("CheckpointConfig") || !doc["CheckpointConfig"].is_object()) return;
   const std::string uri = doc["CheckpointConfig"].value("S3Uri", "");
-  const fs::path local = train::SageMakerLayout{job_dir(name)}.checkpoint_dir();
+  const fs::path local = sagemaker::SageMakerLayout{job_dir(name)}.checkpoint_dir();
   if (uri.empty()) return;
   try {
     if (upload) {
@@ -236,7 +236,7 @@ std::optional<int> TrainingRunner::run_training_process(const std::string& name,
   if (options_.threads > 0) spec.args = {"--threads", std::to_string(options_.threads)};
   if (instances > 1) spec.args.insert(spec.args.end(), {"launch", "--nproc", std::to_string(instances), "--"});
   spec.args.insert(spec.args.end(), {"train", "--sagemaker", "--sm-root", dir.string(), "--no-progress"});
-  train::SageMakerLayout layout{dir};
+  sagemaker::SageMakerLayout layout{dir};
   fs::remove(layout.failure_file());
   append_log(name, "starting `segmaker " + [&] {
     std::string s;
@@ -249,36 +249,30 @@ std::optional<int> TrainingRunner::run_training_process(const std::string& name,
   std::ofstream(dir / "process.pid") << child.pid() << "\n";
   const auto started = std::chrono::steady_clock::now();
   auto last_saved = started;
-  std::optional<std::chrono::steady_clock::time_point> term_sent;
   auto seconds_since = [](auto t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
-  while (!child.poll()) {
-    std::this_thread::sleep_for(options_.poll_interval);
-    const double trained = trained_before + seconds_since(started);
-    if (shutting_down_ && !term_sent) {
-      append_log(name, "the service is stopping: SIGTERM to the job (it checkpoints and resumes on the next start)");
-      child.signal(SIGTERM);
-      term_sent = std::chrono::steady_clock::now();
-    }
-    if (!shutting_down_ && !running.stop && trained >= max_runtime) {
+  WaitHooks hooks;
+  hooks.poll_interval = options_.poll_interval;
+  hooks.grace = options_.stop_grace;
+  hooks.stop_requested = [&] {
+    if (!shutting_down_ && !running.stop && trained_before + seconds_since(started) >= max_runtime) {
       int expected = 0;
       if (running.stop.compare_exchange_strong(expected, static_cast<int>(StopReason::MaxRuntime)))
         set_status(name, "Stopping", "MaxRuntimeInSeconds (" + std::to_string(static_cast<long long>(max_runtime)) +
                                          " s) exceeded: stopping the training job");
     }
-    if (running.stop && !term_sent) {
-      child.signal(SIGTERM);
-      term_sent = std::chrono::steady_clock::now();
-    }
-    if (term_sent && std::chrono::steady_clock::now() - *term_sent > options_.stop_grace) {
-      append_log(name, "the job did not stop within the grace period: SIGKILL");
-      child.kill_group();
-    }
-    if (std::chrono::steady_clock::now() - last_saved > std::chrono::seconds(5)) {
-      last_saved = std::chrono::steady_clock::now();
-      store_.update(kKind, name, [&](Resource& r) { r.document["_TrainingSeconds"] = trained; });
-    }
-  }
-  const int status = *child.poll();
+    return shutting_down_ || running.stop;
+  };
+  hooks.on_stop = [&] {
+    if (!running.stop)
+      append_log(name, "the service is stopping: SIGTERM to the job (it checkpoints and resumes on the next start)");
+  };
+  hooks.on_kill = [&] { append_log(name, "the job did not stop within the grace period: SIGKILL"); };
+  hooks.on_poll = [&] {
+    if (std::chrono::steady_clock::now() - last_saved <= std::chrono::seconds(5)) return;
+    last_saved = std::chrono::steady_clock::now();
+    store_.update(kKind, name, [&](Resource& r) { r.document["_TrainingSeconds"] = trained_before + seconds_since(started); });
+  };
+  const int status = child.wait(hooks);
   store_.update(kKind, name, [&](Resource& r) { r.document["_TrainingSeconds"] = trained_before + seconds_since(started); });
   append_log(name, "the training process exited with status " + std::to_string(status));
   if (shutting_down_ && !running.stop) return std::nullopt;
@@ -292,7 +286,7 @@ void TrainingRunner::finish(const std::string& name, StopReason reason, std::opt
   const bool stopped = reason != StopReason::None;
   const bool model = has_trained_model(dir);
   if (!stopped && (!exit_status || *exit_status != 0 || !model)) {
-    const train::SageMakerLayout layout{dir};
+    const sagemaker::SageMakerLayout layout{dir};
     std::string reason_text;
     if (fs::exists(layout.failure_file())) reason_text = io::read_file(layout.failure_file());
     if (reason_text.empty())

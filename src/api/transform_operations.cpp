@@ -9,7 +9,7 @@
 #include "api/store.h"
 #include "api/transform_runner.h"
 #include "api/validation.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 
 namespace segmaker::api {
 
@@ -66,7 +66,7 @@ void validate(Context& c, const json& r) {
       check_uri(v, *uri, "transformOutput.s3OutputPath", c.local_access);
     if (auto accept = v.string(*out, "Accept", "transformOutput.accept", type_rule, false)) {
       try {
-        serve::answer_type_from_name(*accept);
+        sagemaker::answer_type_from_name(*accept);
       } catch (const std::exception& e) {
         v.fail(quote_value(*accept), "transformOutput.accept", e.what());
       }

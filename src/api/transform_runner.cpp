@@ -12,8 +12,8 @@
 #include "api/names.h"
 #include "api/store.h"
 #include "io/error.h"
-#include "serve/batch_transform.h"
-#include "serve/content_type.h"
+#include "sagemaker/transform_output.h"
+#include "sagemaker/content_type.h"
 #include "storage/transfer.h"
 
 namespace segmaker::api {
@@ -133,21 +133,17 @@ void TransformRunner::execute(const std::string& name, Job& job) {
   for (const auto& [key, value] : d.value("Environment", json::object()).items()) spec.environment.emplace_back(key, value.get<std::string>());
   append_log(name, "running the batch transform");
   ChildProcess child(spec);
-  bool signalled = false;
-  while (!child.poll()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if ((job.stop || shutting_down_) && !signalled) {
-      child.signal(SIGTERM);
-      signalled = true;
-    }
-  }
+  WaitHooks hooks;
+  hooks.grace = options_.stop_grace;
+  hooks.stop_requested = [&] { return job.stop || shutting_down_; };
+  hooks.on_kill = [&] { append_log(name, "the transform did not stop within the grace period: SIGKILL"); };
+  const int status = child.wait(hooks);
   if (job.stop) return set_status(name, "Stopped");
   if (shutting_down_) return;  // runs again on the next start
-  const int status = *child.poll();
 
   // Every input needs its answer; SageMaker fails the job when one record fails.
-  const auto inputs = serve::batch_transform_inputs(input);
-  const auto answers = serve::batch_transform_answer_names(inputs, serve::answer_file_extension(serve::answer_type_from_name(accept).format));
+  const auto inputs = sagemaker::batch_transform_inputs(input);
+  const auto answers = sagemaker::batch_transform_answer_names(inputs, sagemaker::answer_file_extension(sagemaker::answer_type_from_name(accept).format));
   std::size_t missing = 0;
   std::string first_missing;
   for (std::size_t i = 0; i < inputs.size(); ++i)

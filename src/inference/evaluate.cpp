@@ -19,6 +19,7 @@
 #include "io/error.h"
 #include "io/paths.h"
 #include "io/progress.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 
 namespace segmaker::inference {
@@ -104,7 +105,7 @@ void score_center_crop(const Predictor& predictor, const data::SegmentationDatas
 
 nlohmann::json evaluate_model(const EvaluateOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const int threads = io::configure_torch_threads(options.threads);
+  const int threads = inference::configure_torch_threads(options.threads);
   const ModelArtifact artifact = read_artifact(options.model);
   PredictorOptions predictor_options = options.predictor;
   int crop = 0;

@@ -2,7 +2,7 @@
 #include "inference/precision_model.h"
 
 #include "io/error.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 
 namespace segmaker::inference {
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "models/heads.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 #include "models/resnet.h"
 
 namespace segmaker::inference {

@@ -14,13 +14,14 @@
 #include "data/image_header.h"
 #include "data/image_tensor.h"
 #include "inference/artifact.h"
+#include "inference/artifact_network.h"
 #include "inference/calibration.h"
 #include "inference/device.h"
 #include "inference/precision.h"
 #include "inference/precision_model.h"
 #include "inference/tta.h"
 #include "io/error.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 #include "models/registry.h"
 #include "models/weights.h"
 
@@ -76,14 +77,7 @@ Predictor::Predictor(const ModelArtifact& artifact, const PredictorOptions& opti
   m.tta = parse_tta(options.tta);
   m.views = tta_views(m.tta);
 
-  // Inference never needs the auxiliary head: build without it and ignore its weights if present.
-  models::ModelSpec build_spec = m.spec;
-  build_spec.aux = false;
-  models::SegmentationModel model = models::build_model(build_spec);
-  models::LoadOptions load;
-  load.what = "model artifact weights";
-  load.skip_file_prefixes = {"aux_classifier."};
-  models::load_weights_from_bytes(*model, artifact.weights, load);
+  models::SegmentationModel model = build_network(artifact, "model artifact weights");
   ModelSupport support;
   support.cuda = m.device.is_cuda();
   Calibration calibration;

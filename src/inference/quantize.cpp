@@ -13,8 +13,10 @@
 #include "data/loader.h"
 #include "inference/precision_float.h"
 #include "inference/artifact.h"
+#include "inference/artifact_network.h"
 #include "inference/metrics.h"
 #include "io/error.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
@@ -135,25 +137,11 @@ std::string precision_table(const std::vector<PrecisionScore>& scores, const std
   return out;
 }
 
-namespace {
-
-models::SegmentationModel load_model(const ModelArtifact& artifact) {
-  auto spec = artifact.spec;
-  spec.aux = false;
-  auto model = models::build_model(spec);
-  models::LoadOptions load;
-  load.what = "model artifact weights";
-  load.skip_file_prefixes = {"aux_classifier."};
-  models::load_weights_from_bytes(*model, artifact.weights, load);
-  return model;
-}
-
-}  // namespace
 
 QuantizeReport quantize_model(const QuantizeOptions& o) {
   if (o.output.empty()) throw UserError("segmaker quantize: --output is required");
   if (o.samples < 1) throw UserError("--samples must be at least 1, got " + std::to_string(o.samples));
-  const int threads = io::configure_torch_threads(o.threads);
+  const int threads = inference::configure_torch_threads(o.threads);
   const CpuFeatures cpu = detect_cpu_features();
   choose_precision(Precision::int8, cpu, {false, true});  // UserError on a CPU without VNNI
   ModelArtifact artifact = read_artifact(o.model);
@@ -167,7 +155,7 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
 
   QuantizeReport report;
   {
-    auto model = load_model(artifact);
+    auto model = build_network(artifact, "model artifact weights");
     PrecisionNetwork network(model);
     const auto t0 = std::chrono::steady_clock::now();
     report.calibration = calibrate_on_channel(network, artifact.spec.preprocessing, channel);
@@ -177,9 +165,10 @@ QuantizeReport quantize_model(const QuantizeOptions& o) {
   }
   if (fs::is_directory(o.data_dir / o.evaluation_channel)) {
     std::vector<std::unique_ptr<PrecisionModel>> owned;
-    owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::fp32));
-    if (cpu.bf16) owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::bf16));
-    owned.push_back(std::make_unique<PrecisionModel>(load_model(artifact), Precision::int8, &report.calibration));
+    auto network = [&] { return build_network(artifact, "model artifact weights"); };
+    owned.push_back(std::make_unique<PrecisionModel>(network(), Precision::fp32));
+    if (cpu.bf16) owned.push_back(std::make_unique<PrecisionModel>(network(), Precision::bf16));
+    owned.push_back(std::make_unique<PrecisionModel>(network(), Precision::int8, &report.calibration));
     std::vector<const PrecisionModel*> models;
     for (const auto& m : owned) models.push_back(m.get());
     ChannelOptions evaluation = channel;

@@ -37,6 +37,12 @@ std::string Sha256::hex() {
   return hex;
 }
 
+std::string sha256_hex(std::string_view data) {
+  Sha256 sha;
+  sha.update(data.data(), data.size());
+  return sha.hex();
+}
+
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot open '" + path.string() + "' for reading");

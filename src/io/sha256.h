@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 struct evp_md_ctx_st;
 
@@ -26,6 +27,9 @@ class Sha256 {
   };
   std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
+
+// Lower-case hex SHA-256 of `data` (SigV4's payload and canonical-request hashes, cache keys).
+std::string sha256_hex(std::string_view data);
 
 // Lower-case hex SHA-256 of a file's bytes. Throws UserError when it cannot be read.
 std::string sha256_file_hex(const std::filesystem::path& path);

@@ -3,8 +3,6 @@
 #include <sched.h>
 #include <thread>
 
-#include <torch/torch.h>
-
 namespace segmaker::io {
 
 int available_cores() {
@@ -18,13 +16,5 @@ int available_cores() {
 }
 
 int resolve_threads(int requested) { return requested > 0 ? requested : available_cores(); }
-
-int configure_torch_threads(int requested) {
-  int n = resolve_threads(requested);
-  torch::set_num_threads(n);
-  return n;
-}
-
-void adopt_torch_threads() { at::init_num_threads(); }
 
 }  // namespace segmaker::io

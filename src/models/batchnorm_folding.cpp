@@ -1,4 +1,4 @@
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 
 namespace segmaker::models {
 

@@ -1,4 +1,4 @@
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 #include <algorithm>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include "io/error.h"
 #include "io/paths.h"
 
-namespace segmaker::train {
+namespace segmaker::sagemaker {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -83,4 +83,4 @@ void write_failure(const SageMakerLayout& layout, const std::string& reason) {
   }
 }
 
-}  // namespace segmaker::train
+}  // namespace segmaker::sagemaker

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace segmaker::train {
+namespace segmaker::sagemaker {
 
 struct SageMakerLayout {
   std::filesystem::path root = "/opt/ml";
@@ -43,4 +43,4 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout);
 // Writes <root>/output/failure with the first 1024 characters of `reason` (never throws).
 void write_failure(const SageMakerLayout& layout, const std::string& reason);
 
-}  // namespace segmaker::train
+}  // namespace segmaker::sagemaker

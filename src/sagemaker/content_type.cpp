@@ -1,4 +1,4 @@
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include "io/error.h"
 
-namespace segmaker::serve {
+namespace segmaker::sagemaker {
 namespace {
 
 std::string trim(const std::string& s) {
@@ -154,4 +154,4 @@ bool is_supported_request_type(const std::string& content_type) {
 
 std::string answer_file_extension(AnswerFormat format) { return format == AnswerFormat::Png ? ".png" : ".out"; }
 
-}  // namespace segmaker::serve
+}  // namespace segmaker::sagemaker

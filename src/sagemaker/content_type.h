@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace segmaker::serve {
+namespace segmaker::sagemaker {
 
 enum class AnswerFormat {
   Png,               // single-channel PNG of class ids (SageMaker's default answer)
@@ -44,4 +44,4 @@ const std::vector<std::string>& supported_request_types();
 // File extension of a batch-transform answer: ".png" for PNG, ".out" otherwise (SageMaker's name).
 std::string answer_file_extension(AnswerFormat format);
 
-}  // namespace segmaker::serve
+}  // namespace segmaker::sagemaker

@@ -14,49 +14,20 @@
 #include "io/error.h"
 #include "io/paths.h"
 #include "io/progress.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "serve/codecs.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
+#include "sagemaker/transform_output.h"
 
 namespace segmaker::serve {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-const std::vector<std::string>& image_extensions() {
-  static const std::vector<std::string> ext{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"};
-  return ext;
-}
-
-}  // namespace
-
-std::vector<fs::path> batch_transform_inputs(const fs::path& input) {
-  if (!fs::exists(input)) throw UserError("input not found: " + input.string());
-  if (fs::is_regular_file(input)) return {input};
-  auto files = io::list_files(input, image_extensions());
-  if (files.empty())
-    throw UserError("no images in '" + input.string() + "' (looked for .jpg .jpeg .png .gif .bmp .webp .tif .tiff)");
-  return files;
-}
-
-std::vector<std::string> batch_transform_answer_names(const std::vector<fs::path>& inputs, const std::string& extension) {
-  // ".out" answers append to the whole file name (SageMaker's rule), so they never collide.
-  // ".png" answers use the stem (cat_1.jpg → cat_1.png, like an annotation) unless two inputs share it.
-  std::map<std::string, int> stems;
-  for (const auto& p : inputs) ++stems[p.stem().string()];
-  std::vector<std::string> names;
-  for (const auto& p : inputs) {
-    const bool by_stem = extension == ".png" && stems[p.stem().string()] == 1;
-    names.push_back((by_stem ? p.stem().string() : p.filename().string()) + extension);
-  }
-  return names;
-}
-
 BatchTransformSummary run_batch_transform(const BatchTransformOptions& options) {
-  const AnswerType answer = answer_type_from_name(options.accept);  // flag errors before loading the model
+  const sagemaker::AnswerType answer = sagemaker::answer_type_from_name(options.accept);  // flag errors before loading the model
   (void)answer;
-  const int threads = io::configure_torch_threads(options.threads);
+  const int threads = inference::configure_torch_threads(options.threads);
   spdlog::info("loading {} ({} LibTorch threads)", options.model.string(), threads);
   const auto predictor = inference::Predictor::load(options.model, options.predictor);
   return run_batch_transform(options, *predictor);
@@ -64,14 +35,14 @@ BatchTransformSummary run_batch_transform(const BatchTransformOptions& options) 
 
 BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, const inference::Predictor& predictor) {
   const auto start = std::chrono::steady_clock::now();
-  const AnswerType answer = answer_type_from_name(options.accept);
-  const auto inputs = batch_transform_inputs(options.input);
-  const auto names = batch_transform_answer_names(inputs, answer_file_extension(answer.format));
+  const sagemaker::AnswerType answer = sagemaker::answer_type_from_name(options.accept);
+  const auto inputs = sagemaker::batch_transform_inputs(options.input);
+  const auto names = sagemaker::batch_transform_answer_names(inputs, sagemaker::answer_file_extension(answer.format));
   if (options.output.empty()) throw UserError("no output folder: give --output DIR");
   fs::create_directories(options.output);
   const fs::path overlay_dir = options.output / "overlays";
   if (options.overlay) fs::create_directories(overlay_dir);
-  const auto overlay_names = batch_transform_answer_names(inputs, ".png");
+  const auto overlay_names = sagemaker::batch_transform_answer_names(inputs, ".png");
   const auto overlay_path = [&](std::size_t i) { return overlay_dir / overlay_names[i]; };
 
   BatchTransformSummary summary;
@@ -95,7 +66,7 @@ BatchTransformSummary run_batch_transform(const BatchTransformOptions& options, 
   std::mutex mutex;
   std::exception_ptr fatal;
   auto work = [&] {
-    io::adopt_torch_threads();
+    inference::adopt_torch_threads();
     while (true) {
       const std::size_t k = next++;
       if (k >= todo.size()) return;

@@ -1,8 +1,7 @@
 #pragma once
 // `segmaker predict`: SageMaker batch transform on the user's machine. Every image of a folder (or
 // one file) gets its answer file in the output folder, named as SageMaker's batch transform names
-// them: "<file name>.out" (e.g. cat_1.jpg.out) for RecordIO-protobuf and JSON answers, "<stem>.png"
-// for PNG masks; optionally an overlay picture in <output>/overlays/<stem>.png. Images are
+// them (sagemaker/transform_output.h); optionally an overlay picture in <output>/overlays/<stem>.png. Images are
 // processed in parallel. A re-run skips the images whose answers exist (files are written
 // atomically, so an interrupted run leaves no half-written answer). A bad image is reported and
 // skipped, never fatal. Torch-free header.
@@ -38,14 +37,6 @@ struct BatchTransformSummary {
   std::vector<std::pair<std::filesystem::path, std::string>> failed;  // image, reason
   double seconds = 0.0;
 };
-
-// The images a batch transform over `input` processes (a folder's image files by extension, sorted;
-// or the one file). Throws UserError when `input` is missing or holds no image.
-std::vector<std::filesystem::path> batch_transform_inputs(const std::filesystem::path& input);
-
-// Answer file names for `inputs` in the same order (unique even when two images share a stem).
-std::vector<std::string> batch_transform_answer_names(const std::vector<std::filesystem::path>& inputs,
-                                                      const std::string& extension);
 
 // Runs the transform with the predictor loaded from options.model.
 BatchTransformSummary run_batch_transform(const BatchTransformOptions& options);

@@ -118,22 +118,22 @@ nlohmann::json encode_json_answer(const inference::Prediction& prediction, const
            {{"content_type", "image/png"}, {"encoding", "base64"}, {"data", base64_encode(encode_mask_png(prediction.mask))}}}};
 }
 
-std::string encode_answer(AnswerFormat format, const inference::Prediction& prediction,
+std::string encode_answer(sagemaker::AnswerFormat format, const inference::Prediction& prediction,
                           const std::vector<std::string>& classes) {
   switch (format) {
-    case AnswerFormat::Png:
+    case sagemaker::AnswerFormat::Png:
       return encode_mask_png(prediction.mask);
-    case AnswerFormat::RecordIOProtobuf:
+    case sagemaker::AnswerFormat::RecordIOProtobuf:
       return encode_probabilities_recordio(prediction.probabilities, prediction.num_classes, prediction.height(),
                                            prediction.width());
-    case AnswerFormat::Json:
+    case sagemaker::AnswerFormat::Json:
       return safe_dump(encode_json_answer(prediction, classes));
   }
   throw DataError("unknown answer format");
 }
 
-std::string encode_answer(AnswerFormat format, inference::Prediction&& prediction, const std::vector<std::string>& classes) {
-  if (format != AnswerFormat::RecordIOProtobuf) return encode_answer(format, static_cast<const inference::Prediction&>(prediction), classes);
+std::string encode_answer(sagemaker::AnswerFormat format, inference::Prediction&& prediction, const std::vector<std::string>& classes) {
+  if (format != sagemaker::AnswerFormat::RecordIOProtobuf) return encode_answer(format, static_cast<const inference::Prediction&>(prediction), classes);
   return encode_probabilities_recordio(std::move(prediction.probabilities), prediction.num_classes, prediction.height(),
                                        prediction.width());
 }

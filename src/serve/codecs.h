@@ -9,7 +9,7 @@
 #include <opencv2/core.hpp>
 
 #include "inference/prediction.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 
 namespace segmaker::serve {
 
@@ -35,12 +35,12 @@ nlohmann::json encode_json_answer(const inference::Prediction& prediction, const
 
 // The answer bytes for `format` (RecordIO needs prediction.probabilities). The rvalue overload
 // gives the probabilities up while encoding (the endpoint's answers: one copy less at the peak).
-std::string encode_answer(AnswerFormat format, const inference::Prediction& prediction,
+std::string encode_answer(sagemaker::AnswerFormat format, const inference::Prediction& prediction,
                           const std::vector<std::string>& classes);
-std::string encode_answer(AnswerFormat format, inference::Prediction&& prediction, const std::vector<std::string>& classes);
+std::string encode_answer(sagemaker::AnswerFormat format, inference::Prediction&& prediction, const std::vector<std::string>& classes);
 
 // Whether `format` needs the probabilities (not just the mask).
-inline bool needs_probabilities(AnswerFormat format) { return format == AnswerFormat::RecordIOProtobuf; }
+inline bool needs_probabilities(sagemaker::AnswerFormat format) { return format == sagemaker::AnswerFormat::RecordIOProtobuf; }
 
 // Standard base64 (RFC 4648, with padding).
 std::string base64_encode(const std::string& bytes);

@@ -5,6 +5,7 @@
 
 #include "io/error.h"
 #include "io/stop_signal.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 
 namespace segmaker::serve {
@@ -26,7 +27,7 @@ int run_endpoint(const EndpointConfig& config) {
   const auto model_path = resolve_model_path(config);
   // Before any thread exists: every thread inherits the blocked mask, only its waiter sees the signals.
   io::StopSignal stop;
-  const int threads = io::configure_torch_threads(config.threads);
+  const int threads = inference::configure_torch_threads(config.threads);
 
   const inference::PredictorOptions predictor_options = config.predictor;
   Server server(config.server, [model_path, predictor_options] {

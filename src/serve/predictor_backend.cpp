@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 
 namespace segmaker::serve {
@@ -18,7 +19,7 @@ ModelBackend backend_of(std::shared_ptr<const inference::Predictor> predictor) {
   b.run = [predictor](const std::vector<cv::Mat>& images, bool probabilities) {
     return predictor->predict_batch(images, probabilities);
   };
-  b.worker_init = [] { io::adopt_torch_threads(); };
+  b.worker_init = [] { inference::adopt_torch_threads(); };
   return b;
 }
 

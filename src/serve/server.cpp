@@ -17,7 +17,7 @@
 #include "data/image_io.h"
 #include "io/error.h"
 #include "serve/codecs.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 #include "serve/demo_page.h"
 #include "serve/http_front.h"
 
@@ -170,12 +170,12 @@ bool Server::refuse_from_head(const httplib::Request& req, httplib::Response& re
                              " (SAGEMAKER_MAX_PAYLOAD_IN_MB)");
   }
   const std::string content_type = req.get_header_value("Content-Type");
-  if (!is_supported_request_type(content_type))
+  if (!sagemaker::is_supported_request_type(content_type))
     return refuse(415, "unsupported Content-Type '" + quote_client_value(content_type) + "': send an image (" +
-                           list_of(supported_request_types()) + "; no Content-Type: decoded by content)");
-  if (!negotiate_accept(req.get_header_value("Accept")))
+                           list_of(sagemaker::supported_request_types()) + "; no Content-Type: decoded by content)");
+  if (!sagemaker::negotiate_accept(req.get_header_value("Accept")))
     return refuse(406, "cannot answer with Accept '" + quote_client_value(req.get_header_value("Accept")) +
-                           "': use one of " + list_of(supported_accept_types()));
+                           "': use one of " + list_of(sagemaker::supported_accept_types()));
   return false;
 }
 
@@ -206,7 +206,7 @@ bool Server::read_body(const httplib::Request& req, httplib::Response& res, cons
 
 void Server::invoke(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
   const auto model = this->model();
-  const auto answer = negotiate_accept(req.get_header_value("Accept"));
+  const auto answer = sagemaker::negotiate_accept(req.get_header_value("Accept"));
   if (!model || !answer) return (void)refuse_from_head(req, res);
   std::string body;
   if (!read_body(req, res, read, body)) return;

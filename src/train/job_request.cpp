@@ -10,7 +10,7 @@
 #include "train/distributed/distributed_config.h"
 #include "train/hyperparameters.h"
 #include "train/job_storage.h"
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 namespace segmaker::train {
 
@@ -34,8 +34,8 @@ TrainOptions common_options(const TrainJobRequest& r) {
 }
 
 TrainOptions assemble_sagemaker(const TrainJobRequest& r) {
-  const SageMakerLayout layout{r.sagemaker_root};
-  const SageMakerJob job = read_sagemaker_job(layout);
+  const sagemaker::SageMakerLayout layout{r.sagemaker_root};
+  const sagemaker::SageMakerJob job = sagemaker::read_sagemaker_job(layout);
   TrainOptions o = common_options(r);
   o.hyperparameters = parse_hyperparameters(with_overrides(job.hyperparameters, r.overrides));
   o.data_dir = layout.data_dir();
@@ -79,7 +79,7 @@ TrainOptions assemble_train_job(const TrainJobRequest& r) {
   try {
     return assemble_sagemaker(r);
   } catch (const std::exception& e) {
-    write_failure(SageMakerLayout{r.sagemaker_root}, e.what());
+    sagemaker::write_failure(sagemaker::SageMakerLayout{r.sagemaker_root}, e.what());
     throw;
   }
 }
@@ -99,7 +99,7 @@ TrainResult run(const TrainJobRequest& r, const TrainOptions& o) {
     return result;
   } catch (const std::exception& e) {
     if (o.communicator) o.communicator->report_failure(e.what());
-    if (r.sagemaker) write_failure(SageMakerLayout{r.sagemaker_root}, e.what());
+    if (r.sagemaker) sagemaker::write_failure(sagemaker::SageMakerLayout{r.sagemaker_root}, e.what());
     throw;
   }
 }

@@ -1,6 +1,6 @@
 #pragma once
 // A training job as `segmaker train` describes it, assembled and run: local folders or SageMaker's
-// container layout (train/sagemaker_env.h), hyperparameters with --set overrides, joining a
+// container layout (sagemaker/container_layout.h), hyperparameters with --set overrides, joining a
 // data-parallel group, and the failure report (to the other ranks, and SageMaker's output/failure).
 // Torch-free; the CLI only fills a TrainJobRequest.
 #include <filesystem>

@@ -5,6 +5,7 @@
 #include "models/registry.h"
 #include "models/weights.h"
 #include "inference/artifact.h"
+#include "inference/artifact_network.h"
 
 namespace segmaker::train {
 
@@ -39,17 +40,7 @@ ModelSetup setup_model(const Hyperparameters& h, const std::filesystem::path& pr
   if (!previous_model.empty()) {
     inference::ModelArtifact previous = inference::read_artifact(previous_model);
     check_previous(h, previous, previous_model);
-    spec.output_stride = previous.spec.output_stride;
-    spec.stride_in_1x1 = previous.spec.stride_in_1x1;
-    spec.preprocessing = previous.spec.preprocessing;
-    setup.model = models::build_model(spec);
-    models::LoadOptions load;
-    load.allow_missing = true;  // the artifact has no auxiliary head
-    load.what = "previous model '" + previous_model.string() + "'";
-    auto report = models::load_weights_from_bytes(*setup.model, previous.weights, load);
-    for (const auto& name : report.missing)
-      if (name.rfind("aux_classifier.", 0) != 0)
-        throw DataError(load.what + " lacks tensor '" + name + "'");
+    setup.model = inference::build_network(previous, "previous model '" + previous_model.string() + "'", h.aux_loss);
     setup.initialised_from = "previous model " + previous_model.string();
     return setup;
   }

@@ -13,6 +13,7 @@
 #include "inference/metrics.h"
 #include "io/error.h"
 #include "io/progress.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
@@ -88,7 +89,7 @@ TrainingJob::TrainingJob(const TrainOptions& options)
     throw UserError("mini_batch_size = " + std::to_string(h_.mini_batch_size) + " is the global batch and must divide evenly over " +
                     std::to_string(world_) + " ranks; use a multiple of " + std::to_string(world_));
   progress_ = options.progress && main_rank_;
-  threads_ = io::configure_torch_threads(options.threads);
+  threads_ = inference::configure_torch_threads(options.threads);
   device_ = inference::resolve_device(options.device);
   output_dir_ = options.output_dir.empty() ? options.model_dir : options.output_dir;
   checkpoint_dir_ = options.checkpoint_dir.empty() ? output_dir_ / "checkpoints" : options.checkpoint_dir;

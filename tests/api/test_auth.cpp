@@ -6,6 +6,7 @@
 #include <ctime>
 #include <memory>
 
+#include "io/sha256.h"
 #include "api/api_fixture.h"
 #include "api/auth.h"
 #include "api/sigv4.h"
@@ -38,7 +39,7 @@ TEST(SigV4, CanonicalRequestMatchesBotocore) {
   r.raw_path = "/endpoints/my-ep/invocations";
   r.raw_query = "b=2&a=x%2Fy&a=1";
   for (const auto& h : d["headers"]) r.headers.emplace_back(h[0], h[1]);
-  r.payload_sha256 = sha256_hex("abc");
+  r.payload_sha256 = io::sha256_hex("abc");
   std::string error;
   const auto a = parse_authorization(d["authorization"].get<std::string>(), &error);
   ASSERT_TRUE(a) << error;

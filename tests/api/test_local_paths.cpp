@@ -10,7 +10,7 @@
 #include "api/api_fixture.h"
 #include "io/paths.h"
 #include "support/test_util.h"
-#include "train/synthetic.h"
+#include "support/synthetic_data.h"
 
 namespace segmaker::api {
 namespace {

@@ -24,6 +24,7 @@
 #include "inference/precision_model.h"
 #include "inference/precision_network.h"
 #include "io/paths.h"
+#include "inference/torch_threads.h"
 #include "io/threads.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
@@ -68,7 +69,7 @@ TEST(PrecisionOnPets, Bf16AndInt8MasksAgreeWithFp32OnHeldOutPhotos) {
   SEGMAKER_REQUIRE_PET_DATA();
   test::TempDir scratch;
   SEGMAKER_REQUIRE_PRETRAINED_RESNET50(path, scratch.path());
-  io::configure_torch_threads(2);
+  inference::configure_torch_threads(2);
   const auto weights = models::load_weight_file(path);
   models::ModelSpec spec;
   spec.algorithm = "fcn";

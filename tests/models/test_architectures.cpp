@@ -7,7 +7,7 @@
 
 #include "count_parameters.h"
 #include "io/error.h"
-#include "models/inference.h"
+#include "models/batchnorm_folding.h"
 #include "models/model_spec.h"
 #include "models/registry.h"
 

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "io/error.h"
-#include "serve/content_type.h"
+#include "sagemaker/content_type.h"
 
-namespace segmaker::serve {
+namespace segmaker::sagemaker {
 namespace {
 
 std::string negotiated(const std::string& accept) {
@@ -82,4 +82,4 @@ TEST(ContentType, RequestTypes) {
 }
 
 }  // namespace
-}  // namespace segmaker::serve
+}  // namespace segmaker::sagemaker

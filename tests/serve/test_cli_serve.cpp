@@ -14,6 +14,7 @@
 #include "data/image_io.h"
 #include "io/free_port.h"
 #include "serve/batch_transform.h"
+#include "sagemaker/transform_output.h"
 #include "serve/recordio.h"
 #include "serve/server_fixture.h"
 #include "support/process.h"
@@ -149,8 +150,8 @@ TEST(PredictCli, BatchTransformWritesAnswersSkipsBadImagesAndResumes) {
 
 TEST(BatchTransform, AnswerNames) {
   const std::vector<fs::path> inputs{"x/a.jpg", "x/b.png", "x/b.jpg"};
-  EXPECT_EQ(batch_transform_answer_names(inputs, ".out"), (std::vector<std::string>{"a.jpg.out", "b.png.out", "b.jpg.out"}));
-  EXPECT_EQ(batch_transform_answer_names(inputs, ".png"), (std::vector<std::string>{"a.png", "b.png.png", "b.jpg.png"}));
+  EXPECT_EQ(sagemaker::batch_transform_answer_names(inputs, ".out"), (std::vector<std::string>{"a.jpg.out", "b.png.out", "b.jpg.out"}));
+  EXPECT_EQ(sagemaker::batch_transform_answer_names(inputs, ".png"), (std::vector<std::string>{"a.png", "b.png.png", "b.jpg.png"}));
 }
 
 }  // namespace

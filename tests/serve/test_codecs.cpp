@@ -47,7 +47,7 @@ TEST(Codecs, MaskPngKeepsSizeAndIds) {
 
 TEST(Codecs, RecordIOProtobufHoldsTargetAndShape) {
   const auto p = sample_prediction(true);
-  const std::string bytes = encode_answer(AnswerFormat::RecordIOProtobuf, p, {});
+  const std::string bytes = encode_answer(sagemaker::AnswerFormat::RecordIOProtobuf, p, {});
   const auto records = read_recordio(bytes);
   ASSERT_EQ(records.size(), 1u);
   aialgs::data::Record record;
@@ -64,7 +64,7 @@ TEST(Codecs, RecordIOProtobufHoldsTargetAndShape) {
 
 TEST(Codecs, RecordIONeedsMatchingProbabilities) {
   const auto p = sample_prediction(false);
-  EXPECT_THROW(encode_answer(AnswerFormat::RecordIOProtobuf, p, {}), DataError);
+  EXPECT_THROW(encode_answer(sagemaker::AnswerFormat::RecordIOProtobuf, p, {}), DataError);
   EXPECT_THROW(encode_probabilities_recordio(std::vector<float>(10), 3, 5, 7), DataError);
 }
 
@@ -118,8 +118,8 @@ TEST(Codecs, PythonReaderAgrees) {
     GTEST_SKIP() << "/usr/bin/python3 with protobuf, numpy and PIL not available (apt-get install python3-protobuf)";
   test::TempDir tmp;
   const auto p = sample_prediction(true);
-  write(tmp / "answer.out", encode_answer(AnswerFormat::RecordIOProtobuf, p, {}));
-  write(tmp / "mask.png", encode_answer(AnswerFormat::Png, p, {}));
+  write(tmp / "answer.out", encode_answer(sagemaker::AnswerFormat::RecordIOProtobuf, p, {}));
+  write(tmp / "mask.png", encode_answer(sagemaker::AnswerFormat::Png, p, {}));
   const auto [rc, output] = test::check_recordio_answer(tmp / "answer.out", tmp / "mask.png", tmp / "log.txt");
   EXPECT_EQ(rc, 0) << output;
   EXPECT_NE(output.find("\"shape\": [1, 3, 5, 7]"), std::string::npos) << output;

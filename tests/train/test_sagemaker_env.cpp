@@ -4,13 +4,13 @@
 #include "io/paths.h"
 #include "support/test_util.h"
 #include "train/hyperparameters.h"
-#include "train/sagemaker_env.h"
+#include "sagemaker/container_layout.h"
 
 namespace segmaker::train {
 namespace fs = std::filesystem;
 namespace {
 
-void make_layout(const SageMakerLayout& l, bool with_validation = true) {
+void make_layout(const sagemaker::SageMakerLayout& l, bool with_validation = true) {
   io::write_file_atomic(l.config_dir() / "hyperparameters.json",
                         R"({"num_classes": "3", "num_training_samples": "2", "epochs": "1", "use_pretrained_model": "False"})");
   nlohmann::json idc = {{"train", {{"TrainingInputMode", "File"}}}, {"train_annotation", {{"TrainingInputMode", "File"}}}};
@@ -23,9 +23,9 @@ void make_layout(const SageMakerLayout& l, bool with_validation = true) {
 
 TEST(SageMakerEnv, ReadsTheContainerLayout) {
   test::TempDir dir;
-  SageMakerLayout l{dir.path()};
+  sagemaker::SageMakerLayout l{dir.path()};
   make_layout(l);
-  SageMakerJob job = read_sagemaker_job(l);
+  sagemaker::SageMakerJob job = sagemaker::read_sagemaker_job(l);
   EXPECT_EQ(job.current_host, "algo-2");
   EXPECT_EQ(job.hosts.size(), 2u);
   EXPECT_TRUE(job.previous_model.empty());
@@ -33,30 +33,30 @@ TEST(SageMakerEnv, ReadsTheContainerLayout) {
   EXPECT_EQ(h.num_classes, 3);
   EXPECT_FALSE(h.use_pretrained_model);
   io::write_file_atomic(l.data_dir() / "model" / "model.tar.gz", "x");
-  EXPECT_EQ(read_sagemaker_job(l).previous_model, l.data_dir() / "model" / "model.tar.gz");
+  EXPECT_EQ(sagemaker::read_sagemaker_job(l).previous_model, l.data_dir() / "model" / "model.tar.gz");
 }
 
 TEST(SageMakerEnv, MissingChannelsAndPipeModeAreClearErrors) {
   test::TempDir dir;
-  SageMakerLayout l{dir.path()};
+  sagemaker::SageMakerLayout l{dir.path()};
   make_layout(l, /*with_validation=*/false);
   try {
-    read_sagemaker_job(l);
+    sagemaker::read_sagemaker_job(l);
     FAIL();
   } catch (const UserError& e) {
     EXPECT_NE(std::string(e.what()).find("channel 'validation' is required"), std::string::npos) << e.what();
   }
   io::write_file_atomic(l.config_dir() / "inputdataconfig.json", R"({"train": {"TrainingInputMode": "Pipe"}})");
-  EXPECT_THROW(read_sagemaker_job(l), UserError);
-  EXPECT_THROW(read_sagemaker_job(SageMakerLayout{dir / "nothing"}), UserError);
+  EXPECT_THROW(sagemaker::read_sagemaker_job(l), UserError);
+  EXPECT_THROW(sagemaker::read_sagemaker_job(sagemaker::SageMakerLayout{dir / "nothing"}), UserError);
 }
 
 TEST(SageMakerEnv, FailureFileHoldsTheFirst1024Characters) {
   test::TempDir dir;
-  SageMakerLayout l{dir.path()};
-  write_failure(l, std::string(3000, 'x'));
+  sagemaker::SageMakerLayout l{dir.path()};
+  sagemaker::write_failure(l, std::string(3000, 'x'));
   EXPECT_EQ(io::read_file(l.failure_file()).size(), 1024u);
-  write_failure(l, "num_classes is required");
+  sagemaker::write_failure(l, "num_classes is required");
   EXPECT_EQ(io::read_file(l.failure_file()), "num_classes is required");
 }
 
