@@ -35,6 +35,13 @@ namespace {
 
 using json = nlohmann::json;
 using namespace segmaker::api;
+
+// What `segmaker api --allow-local-path /tmp` admits: local paths are checked (resolved, refused
+// outside), so the fuzzer reaches the refusals as well as the accepted paths.
+const segmaker::storage::LocalAccess& local_access() {
+  static const auto access = segmaker::storage::LocalAccess::only_under({"/tmp"}, "--allow-local-path");
+  return access;
+}
 namespace fs = std::filesystem;
 
 [[noreturn]] void broken(const std::string& what) {
@@ -108,7 +115,7 @@ void validate_shared_fields(const json& r) {
   for (const char* key : {"PrimaryContainer", "TransformOutput", "OutputDataConfig"})
     if (const json* c = v.object(r, key, key, false)) {
       for (const char* uri_key : {"ModelDataUrl", "S3OutputPath"})
-        if (const auto uri = v.string(*c, uri_key, uri_key, StringRule::length(1, 1024), false)) check_uri(v, *uri, uri_key);
+        if (const auto uri = v.string(*c, uri_key, uri_key, StringRule::length(1, 1024), false)) check_uri(v, *uri, uri_key, local_access());
       if (const auto image = v.string(*c, "Image", "image", StringRule::matching(0, 255, "[\\S]+"), false))
         (void)is_supported_training_image(*image);
     }
@@ -185,7 +192,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   validate_shared_fields(request);
   bool valid = false;
   try {
-    validate_create_training_job(request, storage::LocalAccess{});
+    validate_create_training_job(request, local_access());
     valid = true;
   } catch (const ApiError& e) {
     check_answer(e, "ValidationException");

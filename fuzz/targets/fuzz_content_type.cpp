@@ -1,4 +1,4 @@
-// Fuzz target: Accept negotiation and request Content-Type checks (serve/content_type). The input
+// Fuzz target: Accept negotiation and request Content-Type checks (sagemaker/content_type). The input
 // is split at its first newline into an Accept header and a Content-Type. Invariants: nothing
 // throws except sagemaker::answer_type_from_name's UserError; a negotiated type is one we produce.
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include "sagemaker/content_type.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace segmaker::serve;
+  using namespace segmaker;
   const std::string input(reinterpret_cast<const char*>(data), size);
   const auto newline = input.find('\n');
   const std::string accept = input.substr(0, newline);

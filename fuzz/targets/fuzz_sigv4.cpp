@@ -241,7 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   s.raw_path = request.target.substr(0, request.target.find('?'));
   s.raw_query = request.target.find('?') == std::string::npos ? "" : request.target.substr(request.target.find('?') + 1);
   s.headers = request.headers;
-  s.payload_sha256 = io::sha256_hex(body);
+  s.payload_sha256 = segmaker::io::sha256_hex(body);
   const std::string canonical = canonical_request(s, names);
   if (canonical.size() < s.payload_sha256.size() ||
       canonical.compare(canonical.size() - s.payload_sha256.size(), std::string::npos, s.payload_sha256) != 0)
