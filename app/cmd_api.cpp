@@ -55,8 +55,7 @@ Command add_api_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--http-threads", o.http_threads, "Requests served at once")->capture_default_str();
   sub->add_option("--allow-local-path", o.allowed_local_paths,
                   "A folder whose local paths (file:// URIs, /absolute/paths) requests may name for channels, models, "
-                  "transform input and output and checkpoints (repeatable; default: none, s3:// only)")
-      ->check(CLI::ExistingDirectory);
+                  "transform input and output and checkpoints (repeatable; default: none, s3:// only)");
 
   auto* logs = sub->add_subcommand("logs", "Print a training job's log (or a transform job's, or an endpoint's instances')");
   logs->add_option("name", f->log_name, "Job or endpoint name")->required();

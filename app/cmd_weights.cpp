@@ -7,7 +7,6 @@
 
 #include "commands.h"
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 #include "models/pretrained.h"
 #include "models/weights.h"
 

@@ -9,7 +9,6 @@
 #include "data/loader.h"
 #include "data/prepare.h"
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 
 namespace fs = std::filesystem;
 using namespace segmaker;

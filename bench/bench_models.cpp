@@ -14,7 +14,6 @@
 #include <string>
 
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 #include "models/batchnorm_folding.h"
 #include "models/registry.h"
 

@@ -30,7 +30,6 @@
 #include "inference/precision_model.h"
 #include "inference/precision_network.h"
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 #include "models/batchnorm_folding.h"
 #include "models/registry.h"
 

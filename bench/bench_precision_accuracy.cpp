@@ -17,7 +17,6 @@
 #include "inference/precision_model.h"
 #include "inference/quantize.h"
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 #include "models/registry.h"
 #include "models/weights.h"
 #include "inference/artifact.h"

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "inference/torch_threads.h"
-#include "io/threads.h"
 #include "models/registry.h"
 #include "train/hyperparameters.h"
 #include "train/model_setup.h"

@@ -104,14 +104,11 @@ void ChildProcess::kill_group() const {
 }
 
 int ChildProcess::stop(std::chrono::milliseconds grace) {
-  signal(SIGTERM);
-  const auto end = std::chrono::steady_clock::now() + grace;
-  while (!poll() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (!poll()) {
-    kill_group();
-    while (!poll()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return *status_;
+  WaitHooks hooks;
+  hooks.poll_interval = std::chrono::milliseconds(20);
+  hooks.grace = grace;
+  hooks.stop_requested = [] { return true; };
+  return wait(hooks);
 }
 
 int ChildProcess::wait(const WaitHooks& hooks) {

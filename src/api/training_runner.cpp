@@ -263,7 +263,7 @@ std::optional<int> TrainingRunner::run_training_process(const std::string& name,
     return shutting_down_ || running.stop;
   };
   hooks.on_stop = [&] {
-    if (!running.stop)
+    if (shutting_down_)
       append_log(name, "the service is stopping: SIGTERM to the job (it checkpoints and resumes on the next start)");
   };
   hooks.on_kill = [&] { append_log(name, "the job did not stop within the grace period: SIGKILL"); };

@@ -16,11 +16,10 @@
 #include "inference/metrics.h"
 #include "inference/precision.h"
 #include "inference/quality_metric.h"
+#include "inference/torch_threads.h"
 #include "io/error.h"
 #include "io/paths.h"
 #include "io/progress.h"
-#include "inference/torch_threads.h"
-#include "io/threads.h"
 
 namespace segmaker::inference {
 

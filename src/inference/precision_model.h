@@ -46,8 +46,7 @@ class PrecisionModel {
 
 // Runs the fp32 network over `batches` (preprocessed images, any sizes) and records every
 // activation point's range: the int8 calibration of `network`. `method`: "mse" or "minmax"
-// (RangeObserver). The one calibration procedure (segmaker quantize reaches it through
-// calibrate_on_channel).
+// (RangeObserver).
 Calibration calibrate(const PrecisionNetwork& network, const std::vector<torch::Tensor>& batches,
                       const std::string& method = "mse");
 

@@ -15,9 +15,8 @@
 #include "inference/artifact.h"
 #include "inference/artifact_network.h"
 #include "inference/metrics.h"
-#include "io/error.h"
 #include "inference/torch_threads.h"
-#include "io/threads.h"
+#include "io/error.h"
 #include "models/registry.h"
 #include "models/weights.h"
 
@@ -50,16 +49,18 @@ std::unique_ptr<data::DataLoader> channel_loader(const data::Preprocessing& prep
 Calibration calibrate_on_channel(const PrecisionNetwork& network, const data::Preprocessing& preprocessing,
                                  const ChannelOptions& options) {
   auto loader = channel_loader(preprocessing, 0, options, /*shuffle=*/true);
-  std::vector<torch::Tensor> batches;  // 200 crops of 240 px are ~140 MB
+  c10::InferenceMode guard;
+  RangeObserver observer(options.method);
+  FloatBackend fp32(network, torch::kFloat32, TensorLayout::nchw, &observer);
   data::Batch batch;
   int seen = 0;
   while ((options.samples <= 0 || seen < options.samples) && loader->next(batch)) {
     auto images = batch.images;
     if (options.samples > 0 && seen + images.size(0) > options.samples) images = images.slice(0, 0, options.samples - seen);
-    batches.push_back(images);
+    network.forward(images, fp32);
     seen += static_cast<int>(images.size(0));
   }
-  return calibrate(network, batches, options.method);
+  return observer.calibration();
 }
 
 std::vector<PrecisionScore> compare_precisions(const std::vector<const PrecisionModel*>& models,
@@ -136,7 +137,6 @@ std::string precision_table(const std::vector<PrecisionScore>& scores, const std
   }
   return out;
 }
-
 
 QuantizeReport quantize_model(const QuantizeOptions& o) {
   if (o.output.empty()) throw UserError("segmaker quantize: --output is required");

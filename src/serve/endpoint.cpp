@@ -3,10 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "inference/torch_threads.h"
 #include "io/error.h"
 #include "io/stop_signal.h"
-#include "inference/torch_threads.h"
-#include "io/threads.h"
 
 namespace segmaker::serve {
 

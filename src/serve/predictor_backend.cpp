@@ -1,10 +1,9 @@
 // The server's model callbacks from a Predictor, and the Server constructor that takes one.
 #include "serve/predictor_backend.h"
+#include "inference/torch_threads.h"
 
 #include <stdexcept>
 
-#include "inference/torch_threads.h"
-#include "io/threads.h"
 
 namespace segmaker::serve {
 

@@ -21,7 +21,6 @@ class LocalAccess {
   static LocalAccess only_under(const std::vector<std::filesystem::path>& folders, std::string how_to_allow);
 
   bool restricted() const { return restricted_; }
-  const std::vector<std::filesystem::path>& folders() const { return folders_; }
 
   // Empty when `path` may be used, else the reason (a sentence ending in how_to_allow): a relative
   // path, a '..' component, or a path that resolves outside every allowed folder.

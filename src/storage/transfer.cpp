@@ -171,10 +171,9 @@ TransferSummary upload_folder(const fs::path& local_dir, const std::string& pref
 void download_file(const std::string& uri, const fs::path& file, const StorageConfig& config) {
   const Location location = parse_location(uri);
   if (!location.is_s3()) {
-    config.local_access.check(location.local);
-    if (!fs::is_regular_file(location.local)) throw UserError("there is no file '" + location.local.string() + "'");
-    if (fs::exists(file) && fs::equivalent(location.local, file)) return;
-    copy_file_atomic(location.local, file);
+    LocalStorage local(config.local_access);  // checks the allowed folders, that the file exists, copies
+    if (fs::exists(file) && fs::is_regular_file(location.local) && fs::equivalent(location.local, file)) return;
+    local.read_to_file(location, file);
     return;
   }
   S3Storage s3(config);
