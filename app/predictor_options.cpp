@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "inference/engine/precision.h"
 #include "inference/predictor.h"
 
 namespace segmaker::app {
@@ -13,7 +14,7 @@ CLI::Option* add_predictor_options(CLI::App* sub, inference::PredictorOptions& o
   sub->add_option("--precision", o.precision,
                   "Network precision: fp32, bf16, int8 or auto (the fastest this CPU supports and the model allows; "
                   "int8 needs segmaker quantize)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8", "auto"}, CLI::ignore_case))
+      ->check(CLI::IsMember(inference::precision_names(), CLI::ignore_case))
       ->capture_default_str();
   sub->add_option("--tta", o.tta,
                   "Test-time augmentation: none, flip (+ the mirrored image) or multiscale (scales 0.5-1.75, each mirrored; "

@@ -24,11 +24,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "inference/int8_model.h"
-#include "inference/precision.h"
-#include "inference/precision_float.h"
-#include "inference/precision_model.h"
-#include "inference/precision_network.h"
+#include "inference/engine/int8_backend.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/float_backend.h"
+#include "inference/engine/precision_model.h"
+#include "inference/engine/precision_network.h"
 #include "inference/torch_threads.h"
 #include "models/batchnorm_folding.h"
 #include "models/registry.h"

@@ -14,7 +14,7 @@
 #include <chrono>
 #include <iostream>
 
-#include "inference/precision_model.h"
+#include "inference/engine/precision_model.h"
 #include "inference/quantize.h"
 #include "inference/torch_threads.h"
 #include "models/registry.h"

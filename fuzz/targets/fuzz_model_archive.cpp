@@ -13,7 +13,7 @@
 
 #include "io/error.h"
 #include "inference/artifact.h"
-#include "inference/calibration.h"
+#include "inference/engine/calibration.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const int fd = ::memfd_create("model.tar.gz", 0);

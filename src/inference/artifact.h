@@ -31,7 +31,7 @@ struct ModelArtifact {
   nlohmann::json hyperparameters = nlohmann::json::object();
   nlohmann::json metrics = nlohmann::json::object();
   std::string weights;  // bytes in models/weights.h format
-  // int8 activation ranges (inference/calibration.h, written by segmaker quantize); null when the
+  // int8 activation ranges (inference/engine/calibration.h, written by segmaker quantize); null when the
   // model was never calibrated. Stored as calibration.json, optional in every format version.
   nlohmann::json calibration;
 };

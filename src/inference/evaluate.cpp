@@ -13,8 +13,8 @@
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "inference/artifact.h"
-#include "inference/metrics.h"
-#include "inference/precision.h"
+#include "inference/channel_score.h"
+#include "inference/engine/precision.h"
 #include "inference/quality_metric.h"
 #include "inference/torch_threads.h"
 #include "io/error.h"
@@ -25,37 +25,21 @@ namespace segmaker::inference {
 
 namespace {
 
-// Confusion matrix and cross-entropy over every scored pixel.
-struct Tally {
-  ConfusionMatrix confusion;
-  double loss_sum = 0;
-  double pixels = 0;
-  std::size_t images = 0;
-};
-
-// Adds one answer against its annotation (same size): the mask to the confusion matrix, -log of the
-// true class's probability to the loss.
-void score(const Prediction& answer, const cv::Mat& truth, Tally& tally) {
+// Adds one answer against its annotation (same size): the Predictor's mask, and the log of its
+// probabilities for the cross-entropy.
+void score(const Prediction& answer, const cv::Mat& truth, ChannelScore& tally) {
   if (answer.mask.size() != truth.size())
     throw DataError("evaluate: an answer of " + std::to_string(answer.width()) + "x" + std::to_string(answer.height()) +
                     " for an annotation of " + std::to_string(truth.cols) + "x" + std::to_string(truth.rows));
-  const std::size_t plane = static_cast<std::size_t>(truth.rows) * static_cast<std::size_t>(truth.cols);
-  std::vector<std::int64_t> predicted(plane), expected(plane);
-  std::size_t i = 0;
-  for (int y = 0; y < truth.rows; ++y) {
-    const std::uint8_t* p = answer.mask.ptr<std::uint8_t>(y);
-    const std::uint8_t* t = truth.ptr<std::uint8_t>(y);
-    for (int x = 0; x < truth.cols; ++x, ++i) {
-      predicted[i] = p[x];
-      expected[i] = t[x];
-      if (t[x] == data::kIgnoreLabel || t[x] >= answer.num_classes) continue;  // out of range: update() names it
-      const float probability = answer.probabilities[static_cast<std::size_t>(t[x]) * plane + i];
-      tally.loss_sum -= std::log(std::max(probability, std::numeric_limits<float>::min()));
-      tally.pixels += 1;
-    }
-  }
-  tally.confusion.update(predicted.data(), expected.data(), plane);
-  ++tally.images;
+  const auto plane = [](const cv::Mat& m) {
+    const cv::Mat continuous = m.isContinuous() ? m : m.clone();
+    return torch::from_blob(continuous.data, {1, m.rows, m.cols}, torch::kUInt8).clone();
+  };
+  if (answer.probabilities.size() != static_cast<std::size_t>(answer.num_classes) * truth.total())
+    throw DataError("evaluate: the answer carries no probabilities for each class and pixel");
+  const torch::Tensor probabilities =
+      torch::from_blob(const_cast<float*>(answer.probabilities.data()), {1, answer.num_classes, truth.rows, truth.cols});
+  tally.add(plane(answer.mask), plane(truth), probabilities.clamp_min(std::numeric_limits<float>::min()).log());
 }
 
 // An integer hyperparameter of the artifact (a number or SageMaker's string form), else `fallback`.
@@ -72,7 +56,7 @@ int int_hyperparameter(const nlohmann::json& hyperparameters, const char* name, 
 
 // Every image whole, as `predict --accept image/png` answers it. The next image decodes while the
 // network runs on this one.
-void score_full_resolution(const Predictor& predictor, const data::SegmentationDataset& dataset, Tally& tally,
+void score_full_resolution(const Predictor& predictor, const data::SegmentationDataset& dataset, ChannelScore& tally,
                            io::Progress& bar) {
   std::future<data::Sample> next = std::async(std::launch::async, [&] { return dataset.load(0); });
   for (std::size_t i = 0; i < dataset.size(); ++i) {
@@ -85,7 +69,7 @@ void score_full_resolution(const Predictor& predictor, const data::SegmentationD
 
 // Training's validation transform, in batches.
 void score_center_crop(const Predictor& predictor, const data::SegmentationDataset& dataset, int crop, int batch_size,
-                       Tally& tally, io::Progress& bar) {
+                       ChannelScore& tally, io::Progress& bar) {
   for (std::size_t first = 0; first < dataset.size(); first += static_cast<std::size_t>(batch_size)) {
     const std::size_t last = std::min(dataset.size(), first + static_cast<std::size_t>(batch_size));
     std::vector<data::Sample> samples;
@@ -132,7 +116,7 @@ nlohmann::json evaluate_model(const EvaluateOptions& options) {
                models::describe(predictor.spec()), dataset.size(), options.channel, mode, predictor.precision(), predictor.tta(),
                threads);
 
-  Tally tally{ConfusionMatrix(predictor.num_classes())};
+  ChannelScore tally(predictor.num_classes());
   const std::size_t steps = options.center_crop ? (dataset.size() + batch_size - 1) / batch_size : dataset.size();
   io::Progress bar("evaluate", steps, options.progress);
   const auto scoring_start = std::chrono::steady_clock::now();
@@ -144,9 +128,9 @@ nlohmann::json evaluate_model(const EvaluateOptions& options) {
   bar.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  const SegmentationMetrics m = compute_metrics(tally.confusion);
+  const SegmentationMetrics m = tally.metrics();
   nlohmann::json j = to_json(m, predictor.classes());
-  j["loss"] = tally.pixels > 0 ? tally.loss_sum / tally.pixels : 0.0;
+  j["loss"] = tally.loss();
   j["images"] = tally.images;
   j["channel"] = options.channel;
   j["mode"] = options.center_crop ? "center_crop" : "full_resolution";

@@ -30,6 +30,7 @@ class ConfusionMatrix {
   void reset();
 
   int num_classes() const { return num_classes_; }
+  int ignore_label() const { return ignore_label_; }
   // Pixels with ground truth `truth` predicted as `predicted`.
   std::int64_t at(int truth, int predicted) const { return counts_[truth * num_classes_ + predicted]; }
   // Row-major [truth][predicted]; mutable for all-reduce across processes.

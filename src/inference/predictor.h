@@ -40,7 +40,7 @@ struct PredictorOptions {
   // 1000×1 image would otherwise be scaled to 240×240000). Over them, data::ImageTooLarge.
   std::int64_t max_network_pixels = 2048LL * 2048LL;
   double max_aspect_ratio = 32.0;
-  // fp32 | bf16 | int8 | auto (inference/precision.h): auto takes the fastest the CPU supports and
+  // fp32 | bf16 | int8 | auto (inference/engine/precision.h): auto takes the fastest the CPU supports and
   // the artifact allows (int8 needs a calibrated artifact: segmaker quantize) and logs the choice; an
   // explicit precision the CPU lacks is a UserError. Softmax, argmax and the logits resize stay fp32.
   // The library default is exact fp32; the predict / serve / evaluate commands default to auto.

@@ -11,10 +11,10 @@
 
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "inference/precision_float.h"
+#include "inference/engine/float_backend.h"
 #include "inference/artifact.h"
 #include "inference/artifact_network.h"
-#include "inference/metrics.h"
+#include "inference/channel_score.h"
 #include "inference/torch_threads.h"
 #include "io/error.h"
 #include "models/registry.h"
@@ -68,7 +68,7 @@ std::vector<PrecisionScore> compare_precisions(const std::vector<const Precision
                                                const ChannelOptions& options) {
   auto loader = channel_loader(preprocessing, num_classes, options, /*shuffle=*/false);
   c10::InferenceMode guard;
-  std::vector<ConfusionMatrix> confusion(models.size(), ConfusionMatrix(num_classes));
+  std::vector<ChannelScore> tallies(models.size(), ChannelScore(num_classes));
   std::vector<double> agree(models.size(), 0), seconds(models.size(), 0);
   std::vector<std::vector<double>> image_agree(models.size());
   double pixels = 0;
@@ -86,14 +86,14 @@ std::vector<PrecisionScore> compare_precisions(const std::vector<const Precision
       agree[m] += same.sum().item<double>();
       const double per_image = static_cast<double>(prediction[0].numel());
       for (int64_t i = 0; i < same.size(0); ++i) image_agree[m].push_back(same[i].item<double>() / per_image);
-      confusion[m].update(prediction.data_ptr<int64_t>(), target.data_ptr<int64_t>(), static_cast<size_t>(target.numel()));
+      tallies[m].add(prediction, target);
     }
     pixels += static_cast<double>(target.numel());
     images += static_cast<std::size_t>(batch.images.size(0));
   }
   std::vector<PrecisionScore> scores;
   for (size_t m = 0; m < models.size(); ++m) {
-    const auto metrics = compute_metrics(confusion[m]);
+    const auto metrics = tallies[m].metrics();
     PrecisionScore s;
     s.precision = models[m]->precision();
     s.miou = metrics.miou;

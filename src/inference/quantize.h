@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "data/preprocessing.h"
-#include "inference/calibration.h"
-#include "inference/precision.h"
-#include "inference/precision_model.h"
-#include "inference/precision_network.h"
+#include "inference/engine/calibration.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/precision_model.h"
+#include "inference/engine/precision_network.h"
 
 namespace segmaker::inference {
 

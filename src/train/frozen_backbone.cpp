@@ -1,8 +1,8 @@
 // The frozen backbone through the inference engine (train/frozen_backbone.h).
 #include "train/frozen_backbone.h"
 
-#include "inference/precision_float.h"
-#include "inference/precision_network.h"
+#include "inference/engine/float_backend.h"
+#include "inference/engine/precision_network.h"
 #include "models/registry.h"
 
 namespace segmaker::train {

@@ -3,7 +3,7 @@
 // never change and its batch norms stay in eval mode, so it is a fixed function of the image. This
 // keeps a copy of it with the batch norms folded into the convolutions and the weights converted
 // once -- bf16 in oneDNN's blocked layout, the inference engine's fastest bf16 path
-// (inference/precision_float.h) -- instead of autocast re-casting 23 M frozen weights to bf16 on
+// (inference/engine/float_backend.h) -- instead of autocast re-casting 23 M frozen weights to bf16 on
 // every step and LibTorch 1.13 reordering each plain bf16 weight and activation on every convolution.
 // The features come back dense (bf16 NCHW) for the heads, which train under autocast.
 #include <memory>

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "inference/engine/precision.h"
 #include "io/error.h"
 #include "io/paths.h"
 
@@ -73,7 +74,7 @@ const std::vector<Field>& fields() {
       {"seed", &H::seed, 0, kInf},
       {"warmup_epochs", &H::warmup_epochs, 0, kInf, false, false, {}, false, 10000},
       {"data_workers", &H::data_workers, 0, 64},
-      {"precision", &H::precision, 0, 0, false, false, {"fp32", "bf16", "auto"}},
+      {"precision", &H::precision, 0, 0, false, false, inference::training_precision_names()},
   };
   return table;
 }

@@ -4,8 +4,6 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
-#include "inference/precision.h"
-#include "io/error.h"
 
 namespace segmaker::train {
 
@@ -38,14 +36,9 @@ void set_autocast_dtype(bool cuda, at::ScalarType t) {
 
 }  // namespace
 
-std::string training_precision(const std::string& precision, const torch::Device& device) {
-  if (precision == "fp32" || device.is_cuda()) return precision == "auto" ? "fp32" : precision;
-  const inference::CpuFeatures cpu = inference::detect_cpu_features();
-  if (precision == "auto") return cpu.bf16 ? "bf16" : "fp32";
-  if (!cpu.bf16)
-    throw UserError("hyperparameter precision = bf16 needs a CPU with native bf16 instructions (AVX512_BF16 or AMX); "
-                    "this one offers oneDNN ISA '" + cpu.isa + "': set precision = fp32 or auto");
-  return precision;
+inference::PrecisionChoice training_precision(const std::string& precision, const torch::Device& device) {
+  const inference::CpuFeatures cpu = device.is_cuda() ? inference::CpuFeatures{} : inference::detect_cpu_features();
+  return inference::choose_training_precision(inference::parse_precision(precision), cpu, device.is_cuda());
 }
 
 AutocastRegion::AutocastRegion(bool enabled, const torch::Device& device) : enabled_(enabled), cuda_(device.is_cuda()) {

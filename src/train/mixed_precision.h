@@ -8,14 +8,13 @@
 
 #include <torch/torch.h>
 
+#include "inference/engine/precision.h"
+
 namespace segmaker::train {
 
-// What a job with hyperparameter `precision` (fp32 | bf16 | auto) computes in: "fp32" or "bf16".
-// auto takes bf16 on a CPU with native bf16 dot products (AVX512_BF16 or AMX, asked from oneDNN as the
-// inference engine does) and fp32 on any other CPU and on a GPU (not every GPU computes bf16; ask for
-// it with precision = bf16). An explicit bf16 on a CPU without them is a UserError: bf16 emulated
-// there is slower than fp32.
-std::string training_precision(const std::string& precision, const torch::Device& device);
+// What a job with hyperparameter `precision` (fp32 | bf16 | auto) computes in, and the sentence the
+// job logs: inference::choose_training_precision on this device (UserError: bf16 on a CPU without it).
+inference::PrecisionChoice training_precision(const std::string& precision, const torch::Device& device);
 
 // While alive, the thread's eligible ops (convolutions, matrix products) on `device` run in bf16
 // (when `enabled`; a no-op otherwise). Nestable; on leaving the outermost region the autocast cache

@@ -1,7 +1,7 @@
 // The training steps' forward pass in the job's precision (train/training_forward.h).
 #include "train/training_forward.h"
 
-#include "inference/precision_model.h"
+#include "inference/engine/precision_model.h"
 #include "models/registry.h"
 #include "train/frozen_backbone.h"
 #include "train/mixed_precision.h"
@@ -12,8 +12,9 @@ namespace segmaker::train {
 TrainingForward::TrainingForward(models::SegmentationModel model, const Hyperparameters& h, const torch::Device& device)
     : model_(std::move(model)),
       device_(device),
-      bf16_(training_precision(h.precision, device) == "bf16"),  // UserError: bf16 on a CPU without it
-      automatic_(h.precision == "auto"),
+      choice_(training_precision(h.precision, device)),  // UserError: bf16 on a CPU without it
+      bf16_(choice_.precision == inference::Precision::bf16),
+      automatic_(inference::parse_precision(h.precision) == inference::Precision::automatic),
       freeze_backbone_(h.freeze_backbone) {}
 
 TrainingForward::~TrainingForward() = default;
@@ -25,10 +26,7 @@ std::string TrainingForward::describe() const {
   else if (bf16_)
     how = "bf16 (autocast forward and loss, fp32 master weights and optimizer state)";
   if (!automatic_) return how;
-  const char* why = bf16_ ? "this CPU computes bf16 natively"
-                    : device_.is_cuda() ? "on a GPU; set precision = bf16 for bf16"
-                                        : "this CPU has no native bf16";
-  return how + ", chosen by precision = auto (" + why + ")";
+  return how + ", " + choice_.reason;
 }
 
 void TrainingForward::start_training() {

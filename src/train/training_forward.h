@@ -5,7 +5,7 @@
 //   bf16  the forward pass and the loss under autocast (train/mixed_precision.h), fp32 master weights.
 //         With freeze_backbone the frozen backbone runs from a folded bf16 copy in oneDNN's blocked
 //         layout (train/frozen_backbone.h) and only the heads run under autocast. Validation runs the
-//         inference engine's bf16 network (inference/precision_model.h) on a copy of the weights:
+//         inference engine's bf16 network (inference/engine/precision_model.h) on a copy of the weights:
 //         what the endpoint answers with --precision bf16.
 // Logits always come back fp32, so the loss, the argmax and the metrics are computed in fp32.
 #include <memory>
@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include "inference/engine/precision.h"
 #include "models/segmentation_model.h"
 #include "train/hyperparameters.h"
 #include "train/loss.h"
@@ -52,6 +53,7 @@ class TrainingForward {
  private:
   models::SegmentationModel model_;
   torch::Device device_;
+  inference::PrecisionChoice choice_;
   bool bf16_ = false;
   bool automatic_ = false;  // precision = auto (for the log)
   bool freeze_backbone_ = false;

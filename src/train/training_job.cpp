@@ -286,11 +286,11 @@ void TrainingJob::validate() {
   const ValidationPass pass = sum_over_ranks(
       *comm_, run_validation([&](const torch::Tensor& x) { return forward_->validation_logits(x); }, *val_loader_,
                              h_.num_classes, device_, progress_));
-  const inference::SegmentationMetrics m = inference::compute_metrics(pass.confusion);
+  const inference::SegmentationMetrics m = pass.score.metrics();
   json record = to_json(m, classes_);
   record["epoch"] = epoch;
   record["train_loss"] = epoch_batches_ ? epoch_loss_sum_ / epoch_batches_ : 0.0;
-  record["validation_loss"] = pass.loss;
+  record["validation_loss"] = pass.score.loss();
   record["learning_rate"] = schedule_->lr_at(std::max<std::int64_t>(state_.iteration - 1, 0));
   record["train_seconds"] = epoch_seconds_;
   record["train_images_per_second"] = epoch_seconds_ > 0 ? epoch_images_ / epoch_seconds_ : 0.0;

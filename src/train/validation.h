@@ -8,19 +8,15 @@
 
 #include "data/loader.h"
 #include "models/segmentation_model.h"
-#include "inference/metrics.h"
+#include "inference/channel_score.h"
 #include "train/distributed/communicator.h"
 
 namespace segmaker::train {
 
 struct ValidationPass {
-  inference::ConfusionMatrix confusion;
-  // Mean cross-entropy per non-ignored pixel over the whole set (independent of the batching, so
-  // that shards of it on several ranks add up to the same number): loss_sum / pixels.
-  double loss = 0;
-  double loss_sum = 0;
-  double pixels = 0;
-  std::size_t images = 0;
+  // Confusion matrix and mean cross-entropy per non-ignored pixel over the whole set (independent of
+  // the batching, so that shards of it on several ranks add up to the same number).
+  inference::ChannelScore score;
   double seconds = 0;
 };
 

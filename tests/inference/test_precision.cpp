@@ -1,8 +1,8 @@
-// The precision flag, the CPU query and the choice rule (inference/precision.h): every branch of
+// The precision flag, the CPU query and the choice rule (inference/engine/precision.h): every branch of
 // `auto`, and the clear error for an explicit precision the CPU or the model cannot run.
 #include <gtest/gtest.h>
 
-#include "inference/precision.h"
+#include "inference/engine/precision.h"
 #include "io/error.h"
 #include "support/test_util.h"
 

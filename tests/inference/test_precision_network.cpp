@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "inference/int8_model.h"
-#include "inference/precision.h"
-#include "inference/precision_float.h"
-#include "inference/precision_model.h"
-#include "inference/precision_network.h"
+#include "inference/engine/int8_backend.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/float_backend.h"
+#include "inference/engine/precision_model.h"
+#include "inference/engine/precision_network.h"
 #include "io/error.h"
 #include "models/registry.h"
 #include "support/test_util.h"

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "io/error.h"
-#include "inference/precision.h"
-#include "inference/precision_model.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/precision_model.h"
 #include "inference/predictor.h"
 #include "models/registry.h"
 #include "models/weights.h"

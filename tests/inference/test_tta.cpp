@@ -7,8 +7,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "inference/precision.h"
-#include "inference/precision_model.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/precision_model.h"
 #include "inference/predictor.h"
 #include "inference/tta.h"
 #include "io/error.h"

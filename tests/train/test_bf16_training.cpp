@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inference/artifact.h"
-#include "inference/precision.h"
+#include "inference/engine/precision.h"
 #include "io/error.h"
 #include "io/paths.h"
 #include "models/registry.h"
@@ -191,10 +191,13 @@ TEST(Bf16TrainingCli, ACpuWithoutBf16RefusesItBeforeAnyWork) {
 // precision = auto: bf16 exactly where the CPU computes it natively, fp32 on a GPU; never an error.
 TEST(TrainingPrecision, AutoIsBf16OnlyWhereTheCpuComputesIt) {
   const bool native = inference::detect_cpu_features().bf16;
-  EXPECT_EQ(training_precision("auto", torch::Device(torch::kCPU)), native ? "bf16" : "fp32");
-  EXPECT_EQ(training_precision("auto", torch::Device(torch::kCUDA, 0)), "fp32");
-  EXPECT_EQ(training_precision("fp32", torch::Device(torch::kCPU)), "fp32");
-  if (native) EXPECT_EQ(training_precision("bf16", torch::Device(torch::kCPU)), "bf16");
+  const auto chosen = [](const char* precision, const torch::Device& device) {
+    return inference::to_string(training_precision(precision, device).precision);
+  };
+  EXPECT_EQ(chosen("auto", torch::Device(torch::kCPU)), native ? "bf16" : "fp32");
+  EXPECT_EQ(chosen("auto", torch::Device(torch::kCUDA, 0)), "fp32");
+  EXPECT_EQ(chosen("fp32", torch::Device(torch::kCPU)), "fp32");
+  if (native) EXPECT_EQ(chosen("bf16", torch::Device(torch::kCPU)), "bf16");
 }
 
 TEST(Bf16TrainingCli, AutoOnACpuWithoutBf16TrainsInFp32AndSaysWhy) {

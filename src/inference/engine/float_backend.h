@@ -7,8 +7,8 @@
 #include <map>
 #include <string>
 
-#include "inference/calibration.h"
-#include "inference/precision_network.h"
+#include "inference/engine/calibration.h"
+#include "inference/engine/precision_network.h"
 
 namespace segmaker::inference {
 

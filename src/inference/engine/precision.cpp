@@ -1,7 +1,5 @@
-// Parsing the precision, reading oneDNN's ISA, and the choice rule (see precision.h).
-#include "inference/precision.h"
-
-#include <oneapi/dnnl/dnnl.h>
+// The precisions' names and the choice rules, for inference and for training (see precision.h).
+#include "inference/engine/precision.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,27 +9,25 @@
 namespace segmaker::inference {
 namespace {
 
-// oneDNN's ISA values are bit sets: an ISA "contains" another when it has all of its bits.
-bool contains(unsigned isa, unsigned feature) { return (isa & feature) == feature; }
+// The one table of names: parse_precision, to_string and the lists --help and the hyperparameter
+// table show all read it.
+struct PrecisionName {
+  Precision precision;
+  const char* name;
+  bool trains;  // a value of the hyperparameter `precision`
+};
+constexpr PrecisionName kNames[] = {
+    {Precision::fp32, "fp32", true},
+    {Precision::bf16, "bf16", true},
+    {Precision::int8, "int8", false},
+    {Precision::automatic, "auto", true},
+};
 
-std::string isa_name(dnnl_cpu_isa_t isa) {
-  switch (isa) {
-    case dnnl_cpu_isa_sse41: return "sse41";
-    case dnnl_cpu_isa_avx: return "avx";
-    case dnnl_cpu_isa_avx2: return "avx2";
-    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
-    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
-    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
-    case dnnl_cpu_isa_avx512_core: return "avx512_core";
-    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
-    default: return "isa_0x" + [&] {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%x", static_cast<unsigned>(isa));
-      return std::string(buf);
-    }();
-  }
+std::vector<std::string> names_where(bool training_only) {
+  std::vector<std::string> names;
+  for (const auto& n : kNames)
+    if (n.trains || !training_only) names.emplace_back(n.name);
+  return names;
 }
 
 std::string describe(const CpuFeatures& cpu) { return "oneDNN reports ISA " + cpu.isa; }
@@ -39,39 +35,29 @@ std::string describe(const CpuFeatures& cpu) { return "oneDNN reports ISA " + cp
 }  // namespace
 
 const std::vector<std::string>& precision_names() {
-  static const std::vector<std::string> names{"fp32", "bf16", "int8", "auto"};
+  static const std::vector<std::string> names = names_where(false);
+  return names;
+}
+
+const std::vector<std::string>& training_precision_names() {
+  static const std::vector<std::string> names = names_where(true);
   return names;
 }
 
 Precision parse_precision(const std::string& text) {
   std::string key = text;
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (key == "fp32") return Precision::fp32;
-  if (key == "bf16") return Precision::bf16;
-  if (key == "int8") return Precision::int8;
-  if (key == "auto") return Precision::automatic;
-  throw UserError("precision must be one of fp32, bf16, int8, auto, got \"" + text + "\"");
+  for (const auto& n : kNames)
+    if (key == n.name) return n.precision;
+  std::string list;
+  for (const auto& n : kNames) list += std::string(list.empty() ? "" : ", ") + n.name;
+  throw UserError("precision must be one of " + list + ", got \"" + text + "\"");
 }
 
 std::string to_string(Precision precision) {
-  switch (precision) {
-    case Precision::fp32: return "fp32";
-    case Precision::bf16: return "bf16";
-    case Precision::int8: return "int8";
-    case Precision::automatic: return "auto";
-  }
+  for (const auto& n : kNames)
+    if (n.precision == precision) return n.name;
   return "?";
-}
-
-CpuFeatures detect_cpu_features() {
-  const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
-  CpuFeatures f;
-  f.isa = isa_name(static_cast<dnnl_cpu_isa_t>(isa));
-  f.avx512 = contains(isa, dnnl_cpu_isa_avx512_core);
-  f.vnni = contains(isa, dnnl_cpu_isa_avx512_core_vnni) || contains(isa, dnnl_cpu_isa_avx2_vnni);
-  f.bf16 = contains(isa, dnnl_cpu_isa_avx512_core_bf16);
-  f.amx = contains(isa, dnnl_cpu_isa_avx512_core_amx);
-  return f;
 }
 
 PrecisionChoice choose_precision(Precision requested, const CpuFeatures& cpu, const ModelSupport& model) {
@@ -119,6 +105,32 @@ PrecisionChoice choose_precision(Precision requested, const CpuFeatures& cpu, co
     c.reason = "precision auto -> fp32 (" + describe(cpu) + ": no native bf16" +
                (model.has_calibration ? " and no VNNI)" : ", and the model is not calibrated for int8)");
   }
+  return c;
+}
+
+PrecisionChoice choose_training_precision(Precision requested, const CpuFeatures& cpu, bool cuda) {
+  PrecisionChoice c;
+  switch (requested) {
+    case Precision::int8:
+      throw UserError("hyperparameter precision = int8 is an inference precision (segmaker quantize makes an int8 "
+                      "model from a trained one): set precision = fp32, bf16 or auto");
+    case Precision::fp32:
+      c.reason = "precision = fp32 (requested)";
+      return c;
+    case Precision::bf16:
+      if (!cuda && !cpu.bf16)
+        throw UserError("hyperparameter precision = bf16 needs a CPU with native bf16 instructions (AVX512_BF16 or "
+                        "AMX); this one offers oneDNN ISA '" + cpu.isa + "': set precision = fp32 or auto");
+      c.precision = Precision::bf16;
+      c.reason = "precision = bf16 (requested; " + (cuda ? std::string("GPU") : describe(cpu)) + ")";
+      return c;
+    case Precision::automatic:
+      break;
+  }
+  c.precision = !cuda && cpu.bf16 ? Precision::bf16 : Precision::fp32;
+  c.reason = std::string("chosen by precision = auto (") +
+             (cuda ? "on a GPU; set precision = bf16 for bf16"
+                   : cpu.bf16 ? "this CPU computes bf16 natively" : "this CPU has no native bf16") + ")";
   return c;
 }
 

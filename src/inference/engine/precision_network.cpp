@@ -1,5 +1,5 @@
 // The folded network as a list of convolutions and its forward pass (see precision_network.h).
-#include "inference/precision_network.h"
+#include "inference/engine/precision_network.h"
 
 #include <map>
 

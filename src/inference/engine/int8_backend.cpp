@@ -1,5 +1,5 @@
-// Int8 execution of PrecisionNetwork on the oneDNN quantized engine (see int8_model.h).
-#include "inference/int8_model.h"
+// Int8 execution of PrecisionNetwork on the oneDNN quantized engine (see int8_backend.h).
+#include "inference/engine/int8_backend.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
@@ -129,7 +129,7 @@ torch::Tensor Int8Backend::conv(const ConvLayer& l, const torch::Tensor& x) {
       remember(l.index, size, packed, false);
       return y;
     } catch (const std::exception&) {  // ideep::error, not c10::Error
-      // this copy's layout does not fit the input's size (int8_model.h): try the next, else pack anew
+      // this copy's layout does not fit the input's size (int8_backend.h): try the next, else pack anew
     }
   }
   const Packed fresh = pack(l);

@@ -1,6 +1,6 @@
 #pragma once
 // Int8 calibration: the activation range observed at every activation point of the network
-// (inference/precision_network.h names them) over a few hundred training crops. It travels in the
+// (inference/engine/precision_network.h names them) over a few hundred training crops. It travels in the
 // model artifact (docs/artifact.md) so that int8 inference needs no data. Torch-free.
 #include <map>
 #include <string>

@@ -16,6 +16,8 @@ Precision parse_precision(const std::string& text);
 std::string to_string(Precision precision);
 // The names parse_precision accepts, in the order --help lists them.
 const std::vector<std::string>& precision_names();
+// The ones training takes (hyperparameter `precision`): int8 is an inference precision only.
+const std::vector<std::string>& training_precision_names();
 
 // What the CPU offers the inference kernels. `isa` is oneDNN's effective ISA: the instructions
 // its kernels really use, which honours ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA (so a machine can be
@@ -28,7 +30,7 @@ struct CpuFeatures {
   bool amx = false;         // AMX tiles
 };
 
-// Asks oneDNN (once per call; cheap).
+// Asks oneDNN (once per call; cheap). Defined in cpu_features.cpp, the one file that links oneDNN.
 CpuFeatures detect_cpu_features();
 
 // What the model at hand allows besides the CPU.
@@ -47,5 +49,11 @@ struct PrecisionChoice {
 // bf16, else fp32 -- and says so. An explicit bf16 / int8 the CPU or the model cannot run fast is a
 // UserError naming what is missing and what to do (never a silent fallback to fp32).
 PrecisionChoice choose_precision(Precision requested, const CpuFeatures& cpu, const ModelSupport& model);
+
+// The rule's training variant (hyperparameter `precision`: what a training step computes in). auto
+// takes bf16 on a CPU with native bf16 and fp32 on any other CPU and on a GPU (not every GPU computes
+// bf16; ask for it with precision = bf16). An explicit bf16 on a CPU without native bf16 is a
+// UserError (emulated bf16 is slower than fp32); int8 is a UserError (inference only).
+PrecisionChoice choose_training_precision(Precision requested, const CpuFeatures& cpu, bool cuda);
 
 }  // namespace segmaker::inference

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "inference/calibration.h"
-#include "inference/precision_network.h"
+#include "inference/engine/calibration.h"
+#include "inference/engine/precision_network.h"
 
 namespace segmaker::inference {
 

@@ -8,11 +8,11 @@
 
 #include <memory>
 
-#include "inference/calibration.h"
-#include "inference/int8_model.h"
-#include "inference/precision.h"
-#include "inference/precision_float.h"
-#include "inference/precision_network.h"
+#include "inference/engine/calibration.h"
+#include "inference/engine/int8_backend.h"
+#include "inference/engine/precision.h"
+#include "inference/engine/float_backend.h"
+#include "inference/engine/precision_network.h"
 #include "models/segmentation_model.h"
 
 namespace segmaker::inference {

@@ -1,5 +1,5 @@
 // One model in one precision (see precision_model.h).
-#include "inference/precision_model.h"
+#include "inference/engine/precision_model.h"
 
 #include "io/error.h"
 #include "models/batchnorm_folding.h"

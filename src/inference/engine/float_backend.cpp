@@ -1,5 +1,5 @@
-// fp32 / bf16 execution of PrecisionNetwork and the calibration observer (see precision_float.h).
-#include "inference/precision_float.h"
+// fp32 / bf16 execution of PrecisionNetwork and the calibration observer (see float_backend.h).
+#include "inference/engine/float_backend.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/mkldnn_convolution.h>

@@ -1,5 +1,5 @@
 // Calibration data, its JSON form and uint8 parameters (see calibration.h).
-#include "inference/calibration.h"
+#include "inference/engine/calibration.h"
 
 #include <algorithm>
 #include <cmath>
