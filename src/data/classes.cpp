@@ -50,6 +50,10 @@ std::vector<std::string> names_of_object(const nlohmann::json& classes) {
 
 std::string default_class_name(int id) { return "class_" + std::to_string(id); }
 
+std::string class_name(const std::vector<std::string>& names, int id) {
+  return id >= 0 && id < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(id)] : default_class_name(id);
+}
+
 std::vector<std::string> with_default_names(std::vector<std::string> names, int count) {
   for (int id = static_cast<int>(names.size()); id < count; ++id) names.push_back(default_class_name(id));
   return names;

@@ -25,6 +25,8 @@ struct ClassList {
 
 // The name of a class id nothing names: "class_<id>".
 std::string default_class_name(int id);
+// names[id] where `names` has one, else default_class_name(id).
+std::string class_name(const std::vector<std::string>& names, int id);
 // `names` completed with default names up to `count` entries (never shortened).
 std::vector<std::string> with_default_names(std::vector<std::string> names, int count);
 

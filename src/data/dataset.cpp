@@ -7,6 +7,8 @@
 #include "io/error.h"
 #include "io/paths.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::data {
 
 SegmentationDataset::SegmentationDataset(const fs::path& root, const std::string& channel, int num_classes)

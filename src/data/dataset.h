@@ -14,14 +14,13 @@
 
 namespace segmaker::data {
 
-namespace fs = std::filesystem;
 
 constexpr int kIgnoreLabel = 255;
 
 struct SamplePair {
   std::string name;  // base name, no extension
-  fs::path image;
-  fs::path annotation;
+  std::filesystem::path image;
+  std::filesystem::path annotation;
 };
 
 // One decoded example: RGB image (CV_8UC3) and mask of class ids (CV_8UC1, 255 = ignore).
@@ -35,10 +34,10 @@ class SegmentationDataset {
  public:
   // Channel `channel` ("train", "validation", …) of a prepared folder. `num_classes` > 0 makes
   // load() check every mask value (< num_classes or 255); 0 skips the check.
-  SegmentationDataset(const fs::path& root, const std::string& channel, int num_classes);
+  SegmentationDataset(const std::filesystem::path& root, const std::string& channel, int num_classes);
   // Explicit folders (SageMaker container mode: /opt/ml/input/data/<channel>).
-  SegmentationDataset(const fs::path& image_dir, const fs::path& annotation_dir,
-                      const std::optional<fs::path>& label_map_file, int num_classes);
+  SegmentationDataset(const std::filesystem::path& image_dir, const std::filesystem::path& annotation_dir,
+                      const std::optional<std::filesystem::path>& label_map_file, int num_classes);
 
   std::size_t size() const { return pairs_.size(); }
   const SamplePair& pair(std::size_t i) const { return pairs_.at(i); }
@@ -51,7 +50,7 @@ class SegmentationDataset {
   Sample load(std::size_t i) const;
 
  private:
-  void index(const fs::path& image_dir, const fs::path& annotation_dir);
+  void index(const std::filesystem::path& image_dir, const std::filesystem::path& annotation_dir);
 
   std::vector<SamplePair> pairs_;
   LabelMap label_map_;

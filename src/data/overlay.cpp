@@ -51,9 +51,7 @@ cv::Mat overlay_with_legend(const cv::Mat& rgb, const cv::Mat& mask, const std::
     const cv::Vec3b c = class_color(id);
     cv::rectangle(canvas, cv::Rect(blended.cols + 10, y + 2, 16, 16), cv::Scalar(c[0], c[1], c[2]), cv::FILLED);
     cv::rectangle(canvas, cv::Rect(blended.cols + 10, y + 2, 16, 16), cv::Scalar(200, 200, 200), 1);
-    std::string name = id == kIgnoreLabel ? "ignore (255)"
-                       : id < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(id)]
-                                                             : default_class_name(id);
+    const std::string name = id == kIgnoreLabel ? "ignore (255)" : class_name(names, id);
     char share[32];
     std::snprintf(share, sizeof share, " %.1f%%", 100.0 * hist[id] / total);
     draw_label(canvas, std::to_string(id) + " " + name + share, cv::Point(blended.cols + 32, y + 15), 0.42);

@@ -9,6 +9,8 @@
 #include "io/error.h"
 #include "io/paths.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::data {
 
 const std::vector<std::string>& pet_breeds() {

@@ -7,7 +7,6 @@
 
 namespace segmaker::data {
 
-namespace fs = std::filesystem;
 
 // The 37 breeds in the release's class-id order (case-insensitive alphabetical; id = index + 1).
 const std::vector<std::string>& pet_breeds();
@@ -21,8 +20,8 @@ struct PetEntry {
   std::string breed;
   int class_id = 0;     // 1..37
   std::string species;  // "cat" | "dog"
-  fs::path image;
-  fs::path trimap;      // may not exist
+  std::filesystem::path image;
+  std::filesystem::path trimap;      // may not exist
 };
 
 struct PetIndex {
@@ -34,6 +33,6 @@ struct PetIndex {
 };
 
 // Indexes an Oxford-Pet folder. Throws UserError when `root` is not such a folder.
-PetIndex index_pet_folder(const fs::path& root);
+PetIndex index_pet_folder(const std::filesystem::path& root);
 
 }  // namespace segmaker::data

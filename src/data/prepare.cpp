@@ -28,6 +28,8 @@
 #include "io/progress.h"
 #include "io/threads.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::data {
 namespace {
 

@@ -13,11 +13,10 @@
 
 namespace segmaker::data {
 
-namespace fs = std::filesystem;
 
 struct PrepareOptions {
-  fs::path input;
-  fs::path output;
+  std::filesystem::path input;
+  std::filesystem::path output;
   double validation_fraction = 0.25;
   std::uint64_t seed = 42;
   LabelMode labels = LabelMode::Trimap;

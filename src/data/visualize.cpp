@@ -18,6 +18,8 @@
 #include "io/paths.h"
 #include "io/threads.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::data {
 namespace {
 

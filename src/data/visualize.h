@@ -11,14 +11,13 @@
 
 namespace segmaker::data {
 
-namespace fs = std::filesystem;
 
 struct VisualizeOptions {
-  fs::path data;             // prepared folder (train/, validation/, …)
-  fs::path output;
+  std::filesystem::path data;             // prepared folder (train/, validation/, …)
+  std::filesystem::path output;
   int count = 16;            // samples in the contact sheet / overlays
   std::uint64_t seed = 0;
-  fs::path masks;            // optional: overlay <masks>/<name>.png (predictions) instead of the annotations
+  std::filesystem::path masks;            // optional: overlay <masks>/<name>.png (predictions) instead of the annotations
   int threads = 0;
 };
 

@@ -83,7 +83,7 @@ nlohmann::json to_json(const SegmentationMetrics& m, const std::vector<std::stri
   nlohmann::json per_class = nlohmann::json::object();
   nlohmann::json matrix = nlohmann::json::array();
   for (int k = 0; k < m.num_classes; ++k) {
-    std::string name = k < static_cast<int>(class_names.size()) ? class_names[k] : data::default_class_name(k);
+    std::string name = data::class_name(class_names, k);
     names.push_back(name);
     per_class[name] = std::isnan(m.class_iou[k]) ? nlohmann::json(nullptr) : nlohmann::json(m.class_iou[k]);
     nlohmann::json row = nlohmann::json::array();

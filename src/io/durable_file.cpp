@@ -13,6 +13,8 @@
 
 #include "io/error.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::io {
 namespace {
 

@@ -10,6 +10,8 @@
 #include "io/durable_file.h"
 #include "io/error.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::io {
 
 fs::path cache_dir() {

@@ -102,7 +102,7 @@ nlohmann::json encode_json_answer(const inference::Prediction& prediction, const
   nlohmann::json names = nlohmann::json::array();
   nlohmann::json pixels = nlohmann::json::array();
   for (int id = 0; id < c; ++id) {
-    const std::string name = id < static_cast<int>(classes.size()) ? classes[id] : data::default_class_name(id);
+    const std::string name = data::class_name(classes, id);
     names.push_back(name);
     pixels.push_back({{"id", id},
                       {"name", name},

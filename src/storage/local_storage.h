@@ -11,9 +11,9 @@ class LocalStorage : public Storage {
   explicit LocalStorage(LocalAccess access = {}) : access_(std::move(access)) {}
 
   std::string read(const Location& object) override;
-  void read_to_file(const Location& object, const fs::path& file) override;
+  void read_to_file(const Location& object, const std::filesystem::path& file) override;
   void write(const Location& object, const std::string& bytes) override;
-  void write_from_file(const Location& object, const fs::path& file) override;
+  void write_from_file(const Location& object, const std::filesystem::path& file) override;
   // Every regular file below the folder (recursively), keys relative to it; a file lists itself.
   std::vector<ObjectInfo> list(const Location& prefix) override;
   std::optional<ObjectInfo> stat(const Location& object) override;
@@ -24,6 +24,6 @@ class LocalStorage : public Storage {
 };
 
 // Copies a file atomically (temporary sibling, then rename), creating the parent folders.
-void copy_file_atomic(const fs::path& from, const fs::path& to);
+void copy_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace segmaker::storage

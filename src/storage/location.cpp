@@ -7,6 +7,8 @@
 #include "io/error.h"
 #include "storage/storage.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

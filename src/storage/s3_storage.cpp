@@ -16,6 +16,8 @@
 #include "storage/s3_xml.h"
 #include "storage/transfer_limits.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

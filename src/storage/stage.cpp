@@ -10,6 +10,8 @@
 #include "io/error.h"
 #include "io/paths.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

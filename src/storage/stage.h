@@ -17,7 +17,7 @@
 namespace segmaker::storage {
 
 // A fresh folder for staged files under io::cache_dir()/staging (removed by the owners below).
-fs::path make_staging_dir(const std::string& purpose);
+std::filesystem::path make_staging_dir(const std::string& purpose);
 
 class StagedInput {
  public:
@@ -32,13 +32,13 @@ class StagedInput {
   StagedInput(const StagedInput&) = delete;
   StagedInput& operator=(const StagedInput&) = delete;
 
-  const fs::path& path() const { return path_; }  // the local folder or file
+  const std::filesystem::path& path() const { return path_; }  // the local folder or file
   bool remote() const { return !staging_.empty(); }
   bool is_file() const { return is_file_; }
 
  private:
-  fs::path path_;
-  fs::path staging_;
+  std::filesystem::path path_;
+  std::filesystem::path staging_;
   bool is_file_ = false;
 };
 
@@ -50,7 +50,7 @@ class StagedOutput {
   StagedOutput(const StagedOutput&) = delete;
   StagedOutput& operator=(const StagedOutput&) = delete;
 
-  const fs::path& path() const { return path_; }  // where the step writes
+  const std::filesystem::path& path() const { return path_; }  // where the step writes
   bool remote() const { return !staging_.empty(); }
   const Location& location() const { return location_; }
   // True when nothing is at the destination yet (no object below the prefix / no such object).
@@ -66,8 +66,8 @@ class StagedOutput {
   Location location_;
   StorageConfig config_;
   StagedInput::Kind kind_;
-  fs::path path_;
-  fs::path staging_;
+  std::filesystem::path path_;
+  std::filesystem::path staging_;
 };
 
 }  // namespace segmaker::storage

@@ -21,7 +21,6 @@
 
 namespace segmaker::storage {
 
-namespace fs = std::filesystem;
 
 // A parsed location. Local paths (and file:// URIs) have `bucket` empty and `local` set;
 // s3://bucket/key has `bucket` and `key` (key without a leading '/', may be empty or end in '/').
@@ -30,7 +29,7 @@ struct Location {
   Scheme scheme = Scheme::Local;
   std::string bucket;
   std::string key;
-  fs::path local;
+  std::filesystem::path local;
 
   bool is_s3() const { return scheme == Scheme::S3; }
   // "s3://bucket/key" or the local path, for messages and logs.
@@ -78,7 +77,7 @@ struct StorageConfig {
   // (S3's limits apply: parts of at least 5 MiB, at most 10,000 of them; part_size grows to fit).
   std::uint64_t multipart_threshold = 64ull << 20;
   std::uint64_t part_size = 16ull << 20;
-  fs::path cache_dir;          // "" = io::cache_dir()/s3
+  std::filesystem::path cache_dir;          // "" = io::cache_dir()/s3
   // Called (from worker threads, serialised) as bytes move: bytes done so far and the total of the
   // current transfer. For callers that report progress themselves; may throw to cancel a transfer.
   std::function<void(std::uint64_t done, std::uint64_t total)> on_bytes;
@@ -102,11 +101,11 @@ class Storage {
   // Whole object into memory. UserError (NoSuchKey, AccessDenied, …) when it cannot be read.
   virtual std::string read(const Location& object) = 0;
   // Streams an object into a local file (atomically: a temporary sibling renamed into place).
-  virtual void read_to_file(const Location& object, const fs::path& file) = 0;
+  virtual void read_to_file(const Location& object, const std::filesystem::path& file) = 0;
   // Writes an object; after it returns the object is whole, before it the old one (or none) is visible.
   virtual void write(const Location& object, const std::string& bytes) = 0;
   // Uploads a local file (multipart in parallel parts above the threshold; aborted on failure).
-  virtual void write_from_file(const Location& object, const fs::path& file) = 0;
+  virtual void write_from_file(const Location& object, const std::filesystem::path& file) = 0;
   // Every object under a prefix (all pages), sorted by key.
   virtual std::vector<ObjectInfo> list(const Location& prefix) = 0;
   // The object's metadata, or nullopt when it does not exist.

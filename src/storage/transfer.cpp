@@ -16,6 +16,8 @@
 #include "storage/s3_storage.h"
 #include "storage/transfer_limits.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

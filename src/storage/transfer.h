@@ -21,19 +21,19 @@ struct TransferSummary {
 // Copies every object under `prefix_uri` into `local_dir` (keys relative to the prefix become relative
 // paths; keys that would escape the folder are refused). Uses the download cache unless disabled.
 // A local `prefix_uri` is copied (or used in place by the callers that can).
-TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir,
+TransferSummary download_prefix(const std::string& prefix_uri, const std::filesystem::path& local_dir,
                                 const StorageConfig& config = StorageConfig::from_environment());
 
 // The same for the objects whose path relative to the prefix `include` accepts (e.g. one channel).
-TransferSummary download_prefix(const std::string& prefix_uri, const fs::path& local_dir, const StorageConfig& config,
+TransferSummary download_prefix(const std::string& prefix_uri, const std::filesystem::path& local_dir, const StorageConfig& config,
                                 const std::function<bool(const std::string& relative)>& include);
 
 // Uploads every file under `local_dir` to `prefix_uri` (relative paths become keys below the prefix).
-TransferSummary upload_folder(const fs::path& local_dir, const std::string& prefix_uri,
+TransferSummary upload_folder(const std::filesystem::path& local_dir, const std::string& prefix_uri,
                               const StorageConfig& config = StorageConfig::from_environment());
 
 // One file to/from any location (a model.tar.gz, one image, one answer).
-void download_file(const std::string& uri, const fs::path& file, const StorageConfig& config = StorageConfig::from_environment());
-void upload_file(const fs::path& file, const std::string& uri, const StorageConfig& config = StorageConfig::from_environment());
+void download_file(const std::string& uri, const std::filesystem::path& file, const StorageConfig& config = StorageConfig::from_environment());
+void upload_file(const std::filesystem::path& file, const std::string& uri, const StorageConfig& config = StorageConfig::from_environment());
 
 }  // namespace segmaker::storage

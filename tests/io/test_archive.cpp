@@ -8,6 +8,8 @@
 #include "io/paths.h"
 #include "support/test_util.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::io {
 namespace {
 

@@ -10,6 +10,8 @@
 #include "storage/transfer.h"
 #include "support/test_util.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

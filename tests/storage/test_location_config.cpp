@@ -13,6 +13,8 @@
 #include "storage/storage.h"
 #include "support/test_util.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

@@ -14,6 +14,8 @@
 #include "support/test_util.h"
 #include "storage_test_util.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 

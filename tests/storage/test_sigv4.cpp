@@ -15,6 +15,8 @@
 #include "storage/s3_storage.h"
 #include "support/test_util.h"
 
+namespace fs = std::filesystem;
+
 namespace segmaker::storage {
 namespace {
 
