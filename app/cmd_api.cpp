@@ -1,5 +1,6 @@
-// segmaker api: the SageMaker API (control plane and runtime) for the AWS CLI and boto3, and
-// `segmaker api logs NAME` to read a job's log (there is no CloudWatch).
+// segmaker api: the SageMaker API (control plane and runtime, with CloudWatch logs and metrics) for the
+// AWS CLI, boto3 and the SageMaker Python SDK; `segmaker api logs NAME` prints a job's log from its
+// --root; `segmaker api sdk-config --bucket B` writes the SDK's config file for a notebook.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -7,7 +8,9 @@
 
 #include "api/service.h"
 #include "commands.h"
+#include "io/paths.h"
 #include "io/error.h"
+#include "sagemaker/sdk_config.h"
 
 namespace segmaker::app {
 
@@ -19,7 +22,26 @@ struct ApiFlags {
   std::string log_name;
   bool log_transform = false, log_endpoint = false;
   std::string s3_endpoint;
+  std::string sdk_bucket;
+  std::filesystem::path sdk_file;
+  bool sdk_force = false;
 };
+
+int write_sdk_config(const ApiFlags& f) {
+  const std::string text = sagemaker::sdk_config_yaml(f.sdk_bucket);
+  const std::filesystem::path file = f.sdk_file.empty() ? sagemaker::default_sdk_config_path() : f.sdk_file;
+  if (std::filesystem::exists(file) && !f.sdk_force)
+    throw UserError("'" + file.string() + "' exists; --force replaces it, --file writes another one (then "
+                    "SAGEMAKER_USER_CONFIG_OVERRIDE=<that file>)");
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  io::write_file_atomic(file, text);
+  std::cout << "wrote " << file.string() << " (Session().default_bucket() = " << f.sdk_bucket
+            << ", telemetry off)\nthen, in the notebook's environment:\n"
+            << "  export AWS_ENDPOINT_URL=http://127.0.0.1:" << f.options.port
+            << " AWS_ENDPOINT_URL_S3=<your S3 endpoint> AWS_DEFAULT_REGION=" << f.options.region << "\n";
+  if (!f.sdk_file.empty()) std::cout << "  export SAGEMAKER_USER_CONFIG_OVERRIDE=" << std::filesystem::absolute(file).string() << "\n";
+  return 0;
+}
 
 int show_log(const ApiFlags& f) {
   const std::string kind = f.log_endpoint ? "endpoints" : f.log_transform ? "transform-jobs" : "training-jobs";
@@ -34,8 +56,8 @@ int show_log(const ApiFlags& f) {
 }  // namespace
 
 Command add_api_command(CLI::App& app, const GlobalOptions& global) {
-  auto* sub = app.add_subcommand("api", "The SageMaker API for the AWS CLI and boto3: training jobs, models, endpoints, "
-                                        "transform jobs (aws --endpoint-url http://127.0.0.1:8700 sagemaker ...)");
+  auto* sub = app.add_subcommand("api", "The SageMaker API for the AWS CLI, boto3 and the SageMaker Python SDK: training jobs, models, endpoints, "
+                                        "transform jobs, with their CloudWatch logs and metrics (aws --endpoint-url http://127.0.0.1:8700 sagemaker ...)");
   auto f = std::make_shared<ApiFlags>();
   auto& o = f->options;
   sub->add_option("--host", o.host, "Address to listen on (a non-loopback one needs --auth or --insecure)")->capture_default_str();
@@ -56,16 +78,33 @@ Command add_api_command(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--allow-local-path", o.allowed_local_paths,
                   "A folder whose local paths (file:// URIs, /absolute/paths) requests may name for channels, models, "
                   "transform input and output and checkpoints (repeatable; default: none, s3:// only)");
+  sub->add_option("--log-retention-days", o.log_retention_days,
+                  "Days the jobs' and endpoints' logs are kept (CloudWatch Logs' retention; dropped when the service "
+                  "starts; 0 = forever)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_flag("--keep-job-files", o.keep_job_files,
+                "Keep a finished job's working copy (channels, checkpoints, weights) for debugging; by default only "
+                "its log file stays, as SageMaker discards an instance's storage");
 
   auto* logs = sub->add_subcommand("logs", "Print a training job's log (or a transform job's, or an endpoint's instances')");
   logs->add_option("name", f->log_name, "Job or endpoint name")->required();
   logs->add_option("--root", o.root, "The service's --root")->capture_default_str();
   logs->add_flag("--transform-job", f->log_transform, "NAME is a transform job");
   logs->add_flag("--endpoint", f->log_endpoint, "NAME is an endpoint");
+
+  auto* sdk = sub->add_subcommand("sdk-config", "Write the SageMaker Python SDK's config file for a notebook outside AWS: "
+                                                "the Session's default bucket and telemetry off");
+  sdk->add_option("--bucket", f->sdk_bucket, "The bucket Session().default_bucket() returns")->required();
+  sdk->add_option("--file", f->sdk_file, "Where to write it (default: ~/.config/sagemaker/config.yaml, which the SDK reads)");
+  sdk->add_flag("--force", f->sdk_force, "Replace an existing file");
+  sdk->add_option("--port", f->options.port, "The service's port, for the printed AWS_ENDPOINT_URL")->capture_default_str();
+  sdk->add_option("--region", f->options.region, "The region, for the printed AWS_DEFAULT_REGION")->capture_default_str();
   sub->require_subcommand(0, 1);
 
-  return {sub, [f, logs, &global] {
+  return {sub, [f, logs, sdk, &global] {
             if (logs->parsed()) return show_log(*f);
+            if (sdk->parsed()) return write_sdk_config(*f);
             auto options = f->options;
             options.threads = global.threads;
             options.stop_grace = std::chrono::milliseconds(static_cast<long long>(f->stop_grace * 1000));

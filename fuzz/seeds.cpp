@@ -268,6 +268,24 @@ void sigv4_seeds() {
 
 }  // namespace
 
+// awsQuery bodies as Debian's AWS CLI v2 and boto3 1.26 send them to CloudWatch and STS.
+void query_seeds() {
+  put("fuzz_query_request", "get-metric-statistics.txt",
+      "Action=GetMetricStatistics&Version=2010-08-01&Namespace=%2Faws%2Fsagemaker%2FTrainingJobs&MetricName=validation%3AmIOU"
+      "&Dimensions.member.1.Name=TrainingJobName&Dimensions.member.1.Value=pets-1&StartTime=2026-12-07T07%3A00%3A00Z"
+      "&EndTime=2026-12-07T08%3A00%3A00Z&Period=60&Statistics.member.1=Average&Statistics.member.2=Maximum");
+  put("fuzz_query_request", "get-metric-data.txt",
+      "Action=GetMetricData&Version=2010-08-01&MetricDataQueries.member.1.Id=m1"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Namespace=AWS%2FSageMaker"
+      "&MetricDataQueries.member.1.MetricStat.Metric.MetricName=Invocations"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Name=EndpointName"
+      "&MetricDataQueries.member.1.MetricStat.Metric.Dimensions.member.1.Value=ep"
+      "&MetricDataQueries.member.1.MetricStat.Period=60&MetricDataQueries.member.1.MetricStat.Stat=Sum"
+      "&StartTime=2026-12-07T07%3A00%3A00Z&EndTime=2026-12-07T08%3A00%3A00Z");
+  put("fuzz_query_request", "list-metrics.txt", "Action=ListMetrics&Version=2010-08-01&Namespace=%2Faws%2Fsagemaker%2FTrainingJobs");
+  put("fuzz_query_request", "get-caller-identity.txt", "Action=GetCallerIdentity&Version=2011-06-15");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_seeds OUT_DIR\n";
@@ -283,5 +301,6 @@ int main(int argc, char** argv) {
   http_seeds();
   api_request_seeds();
   sigv4_seeds();
+  query_seeds();
   return 0;
 }

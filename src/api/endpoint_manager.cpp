@@ -7,6 +7,8 @@
 #include <fstream>
 #include <random>
 
+#include "api/log_ingester.h"
+#include "api/log_sources.h"
 #include "api/names.h"
 #include "api/serving_instance.h"
 #include "api/store.h"
@@ -213,7 +215,7 @@ std::optional<InstanceTarget> EndpointManager::route(const std::string& name, co
   }
   if (!chosen) return std::nullopt;
   const unsigned i = s->counter.fetch_add(1);
-  return InstanceTarget{chosen->name, chosen->ports[i % chosen->ports.size()]};
+  return InstanceTarget{chosen->name, chosen->ports[i % chosen->ports.size()], static_cast<int>(chosen->ports.size())};
 }
 
 std::vector<InstanceTarget> EndpointManager::instances(const std::string& name) {
@@ -263,41 +265,167 @@ bool all_ready(const Instances& set) {
   return !set.empty();
 }
 
-void stop_set(Instances& set, std::chrono::milliseconds grace) {
-  for (auto& i : set) i->stop(grace);
+// Stops every instance (SIGTERM, then SIGKILL after `grace`); their logs' last lines go to the store,
+// which stops following them when the endpoint is `leaving` (a new set of an update may write the same files).
+void stop_set(Instances& set, std::chrono::milliseconds grace, LogIngester* logs, bool leaving = false) {
+  for (auto& i : set) {
+    i->stop(grace);
+    if (logs && leaving) logs->stop_following(i->log());
+    else if (logs) logs->flush(i->log());
+  }
   set.clear();
 }
 
 }  // namespace
 
-void EndpointManager::supervise(Supervisor& s) {
-  const fs::path dir = endpoint_dir(s.name);
+// One endpoint's supervision, in named phases (the supervisor thread runs it):
+//   starting    the first instances start: InService once all answer /ping; Failed when one exits or
+//               none is ready in time;
+//   in service  an instance that dies is restarted; an update starts a pending set beside the active
+//               one, which either takes over (routing switches, the old set drains) or is dropped
+//               (RollingBack → InService on the old config);
+//   failed      nothing runs; the endpoint waits for DeleteEndpoint or the service's stop;
+//   leaving     on DeleteEndpoint or the service's stop, every instance drains and stops.
+struct EndpointManager::Supervision {
+  using Clock = std::chrono::steady_clock;
+  enum class Phase { starting, in_service, failed };
+  struct Requests {
+    bool stop = false;
+    bool remove = false;
+    std::optional<std::pair<std::string, json>> update;  // config name, variants
+  };
+
+  EndpointManager& manager;
+  Supervisor& s;
+  fs::path dir = manager.endpoint_dir(s.name);
+  Phase phase = Phase::starting;
+  Instances active, pending;
+  std::string pending_config;
+  json pending_variants;
+  Clock::time_point deadline = Clock::now() + manager.options_.start_timeout, pending_deadline = deadline;
+
+  void run() {
+    try {
+      active = start_instances(s.variants, s.recovering);
+    } catch (const std::exception& e) {
+      fail(std::string("ClientError: could not stage the model: ") + e.what());
+    }
+    while (true) {
+      Requests r = wait_for_requests();
+      if (r.stop || r.remove) return leave(r.remove);
+      if (phase == Phase::starting) starting();
+      else if (phase == Phase::in_service) in_service(std::move(r.update));
+    }
+  }
+
+  // Waits one poll interval (less when a stop or delete arrives) and takes what was asked meanwhile.
+  Requests wait_for_requests() {
+    Requests r;
+    std::unique_lock lock(s.mutex);
+    s.cv.wait_for(lock, manager.options_.poll_interval, [&] { return s.stop_requested || s.delete_requested; });
+    r.stop = s.stop_requested;
+    r.remove = s.delete_requested;
+    r.update.swap(s.update);
+    s.processes = static_cast<int>(active.size() + pending.size());
+    return r;
+  }
+
+  void starting() {
+    const Outcome health = poll_set(active, /*restart_dead=*/false, s.name);
+    publish(active, s.variants);
+    if (!health.ok || Clock::now() > deadline) {
+      stop_set(active, manager.options_.stop_grace, manager.options_.logs);
+      publish({}, s.variants);
+      return fail(health.ok ? "The serving instances did not answer /ping within " +
+                                  std::to_string(manager.options_.start_timeout.count() / 1000) + " s"
+                            : health.failure);
+    }
+    if (all_ready(active)) {
+      phase = Phase::in_service;
+      set_endpoint_status(manager.store_, s.name, "InService", s.variants);
+    }
+  }
+
+  void in_service(std::optional<std::pair<std::string, json>> update) {
+    poll_set(active, /*restart_dead=*/true, s.name);
+    publish(active, s.variants);
+    if (update && pending.empty()) begin_update(update->first, update->second);
+    if (!pending.empty()) updating();
+  }
+
+  void begin_update(const std::string& config, const json& variants) {
+    pending_config = config;
+    pending_variants = variants;
+    pending_deadline = Clock::now() + manager.options_.start_timeout;
+    try {
+      pending = start_instances(pending_variants, false);
+    } catch (const std::exception& e) {
+      set_endpoint_status(manager.store_, s.name, "InService", s.variants,
+                          std::string("Update failed: could not stage the model: ") + e.what());
+    }
+  }
+
+  void updating() {
+    const Outcome p = poll_set(pending, /*restart_dead=*/false, s.name);
+    if (!p.ok || Clock::now() > pending_deadline) {
+      set_endpoint_status(manager.store_, s.name, "RollingBack", s.variants);
+      stop_set(pending, manager.options_.stop_grace, manager.options_.logs);
+      set_endpoint_status(manager.store_, s.name, "InService", s.variants,
+                          "Update to endpoint config '" + pending_config + "' failed: " +
+                              (p.ok ? "its instances did not answer /ping in time" : p.failure));
+    } else if (all_ready(pending)) {
+      Instances old = std::move(active);
+      active = std::move(pending);
+      pending.clear();
+      s.variants = pending_variants;
+      publish(active, s.variants);                    // new requests go to the new instances from here on
+      stop_set(old, manager.options_.stop_grace, manager.options_.logs);     // the old ones answer what they have, then exit
+      set_endpoint_status(manager.store_, s.name, "InService", s.variants, "", pending_config);
+    }
+  }
+
+  void fail(const std::string& why) {
+    set_endpoint_status(manager.store_, s.name, "Failed", json(), why);
+    phase = Phase::failed;
+  }
+
+  void leave(bool remove) {
+    publish({}, s.variants);
+    stop_set(pending, manager.options_.stop_grace, manager.options_.logs, /*leaving=*/true);
+    stop_set(active, manager.options_.stop_grace, manager.options_.logs, /*leaving=*/true);
+    s.processes = 0;
+    if (remove) manager.store_.remove(kKind, s.name);
+  }
+
   // Stages the variants' models and starts their instances; throws on a model that cannot be staged.
-  auto start_set = [&](const json& variants, bool reuse_staged) {
+  Instances start_instances(const json& variants, bool reuse_staged) {
     Instances set;
     int total = 0;
     for (const auto& v : variants) total += v["InitialInstanceCount"].get<int>();
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int threads = options_.threads > 0 ? options_.threads : std::max(1, cores / std::max(1, total));
+    const int threads = manager.options_.threads > 0 ? manager.options_.threads : std::max(1, cores / std::max(1, total));
     for (const auto& v : variants) {
       const std::string url = v["ModelDataUrl"];
       const fs::path model = dir / "models" / (io::sha256_hex(url).substr(0, 16) + ".tar.gz");
-      if (!reuse_staged || !fs::exists(model)) storage::download_file(url, model, options_.storage);
+      if (!reuse_staged || !fs::exists(model)) storage::download_file(url, model, manager.options_.storage);
       InstanceSpec spec;
-      spec.executable = options_.executable;
+      spec.executable = manager.options_.executable;
       spec.model = model;
       spec.threads = threads;
       for (const auto& [key, value] : v.value("Environment", json::object()).items())
         spec.environment.emplace_back(key, value.get<std::string>());
       for (int k = 0; k < v["InitialInstanceCount"].get<int>(); ++k) {
         spec.log = dir / "logs" / (v["VariantName"].get<std::string>() + "-" + std::to_string(k + 1) + ".log");
+        if (manager.options_.logs) manager.options_.logs->follow(endpoint_log_source(spec.log, s.name, v["VariantName"], k + 1));
         set.push_back(std::make_unique<ServingInstance>(v["VariantName"], spec));
         set.back()->start();
       }
     }
     return set;
-  };
-  auto publish = [&](const Instances& set, const json& variants) {
+  }
+
+  // The ready instances of `set` become the routing table the runtime reads.
+  void publish(const Instances& set, const json& variants) {
     auto routing = std::make_shared<Routing>();
     for (const auto& v : variants) routing->variants.push_back({v["VariantName"], v["InitialVariantWeight"].get<double>(), {}});
     for (const auto& i : set)
@@ -306,87 +434,9 @@ void EndpointManager::supervise(Supervisor& s) {
           if (v.name == i->variant()) v.ports.push_back(i->port());
     std::lock_guard lock(s.mutex);
     s.routing = routing;
-  };
+  }
+};
 
-  Instances active, pending;
-  json pending_variants;
-  std::string pending_config;
-  bool failed = false, in_service = false;
-  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout, pending_deadline = deadline;
-  try {
-    active = start_set(s.variants, s.recovering);
-  } catch (const std::exception& e) {
-    set_endpoint_status(store_, s.name, "Failed", json(), std::string("ClientError: could not stage the model: ") + e.what());
-    failed = true;
-  }
-  while (true) {
-    bool stop = false, remove = false;
-    std::optional<std::pair<std::string, json>> update;
-    {
-      std::unique_lock lock(s.mutex);
-      s.cv.wait_for(lock, options_.poll_interval, [&] { return s.stop_requested || s.delete_requested; });
-      stop = s.stop_requested;
-      remove = s.delete_requested;
-      update.swap(s.update);
-      s.processes = static_cast<int>(active.size() + pending.size());
-    }
-    if (stop || remove) {
-      publish({}, s.variants);
-      stop_set(pending, options_.stop_grace);
-      stop_set(active, options_.stop_grace);
-      s.processes = 0;
-      if (remove) store_.remove(kKind, s.name);
-      break;
-    }
-    if (failed) continue;
-    const Outcome health = poll_set(active, in_service, s.name);
-    publish(active, s.variants);
-    if (!in_service) {
-      if (!health.ok || std::chrono::steady_clock::now() > deadline) {
-        const std::string why = health.ok ? "The serving instances did not answer /ping within " +
-                                                std::to_string(options_.start_timeout.count() / 1000) + " s"
-                                          : health.failure;
-        stop_set(active, options_.stop_grace);
-        publish({}, s.variants);
-        set_endpoint_status(store_, s.name, "Failed", json(), why);
-        failed = true;
-        continue;
-      }
-      if (all_ready(active)) {
-        in_service = true;
-        set_endpoint_status(store_, s.name, "InService", s.variants);
-      }
-      continue;
-    }
-    if (update && pending.empty()) {
-      pending_config = update->first;
-      pending_variants = update->second;
-      pending_deadline = std::chrono::steady_clock::now() + options_.start_timeout;
-      try {
-        pending = start_set(pending_variants, false);
-      } catch (const std::exception& e) {
-        set_endpoint_status(store_, s.name, "InService", s.variants, std::string("Update failed: could not stage the model: ") + e.what());
-      }
-    }
-    if (!pending.empty()) {
-      const Outcome p = poll_set(pending, false, s.name);
-      if (!p.ok || std::chrono::steady_clock::now() > pending_deadline) {
-        set_endpoint_status(store_, s.name, "RollingBack", s.variants);
-        stop_set(pending, options_.stop_grace);
-        set_endpoint_status(store_, s.name, "InService", s.variants,
-                            "Update to endpoint config '" + pending_config + "' failed: " +
-                                (p.ok ? "its instances did not answer /ping in time" : p.failure));
-      } else if (all_ready(pending)) {
-        Instances old = std::move(active);
-        active = std::move(pending);
-        pending.clear();
-        s.variants = pending_variants;
-        publish(active, s.variants);  // new requests go to the new instances from here on
-        stop_set(old, options_.stop_grace);  // the old ones answer what they have, then exit
-        set_endpoint_status(store_, s.name, "InService", s.variants, "", pending_config);
-      }
-    }
-  }
-}
+void EndpointManager::supervise(Supervisor& s) { Supervision{*this, s}.run(); }
 
 }  // namespace segmaker::api

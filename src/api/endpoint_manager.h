@@ -28,6 +28,7 @@
 namespace segmaker::api {
 
 class Store;
+class LogIngester;
 
 struct EndpointManagerOptions {
   std::filesystem::path endpoints_dir;  // <root>/endpoints/<name>/instance-<k>.log
@@ -38,12 +39,14 @@ struct EndpointManagerOptions {
   std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
   storage::StorageConfig storage;
+  LogIngester* logs = nullptr;  // follows each instance's log into the log store (none: the log files only)
 };
 
 // Where one request goes.
 struct InstanceTarget {
   std::string variant;
   int port = 0;
+  int variant_instances = 1;  // ready instances of the variant
 };
 
 class EndpointManager {
@@ -77,6 +80,7 @@ class EndpointManager {
  private:
   struct Supervisor;
   struct Routing;
+  struct Supervision;  // one endpoint's phases (endpoint_manager.cpp)
   void supervise(Supervisor& s);
   std::shared_ptr<Supervisor> find(const std::string& name) const;
   void launch(const std::string& name, const nlohmann::json& variants, bool recovering);

@@ -15,6 +15,29 @@ const OperationTable& operations() {
   return table;
 }
 
+namespace {
+OperationTable table_of(void (*add)(OperationTable&)) {
+  OperationTable t;
+  add(t);
+  return t;
+}
+}  // namespace
+
+const OperationTable& log_operations() {
+  static const OperationTable table = table_of(add_log_operations);
+  return table;
+}
+
+const OperationTable& metric_operations() {
+  static const OperationTable table = table_of(add_metric_operations);
+  return table;
+}
+
+const OperationTable& sts_operations() {
+  static const OperationTable table = table_of(add_sts_operations);
+  return table;
+}
+
 nlohmann::json public_document(const nlohmann::json& document) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, value] : document.items())

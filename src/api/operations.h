@@ -1,7 +1,7 @@
 #pragma once
 // The control plane's operations: one handler per SageMaker operation name, grouped by resource in
 // training_operations.cpp, model_operations.cpp, endpoint_operations.cpp and
-// transform_operations.cpp. A handler validates the request (ApiError on anything wrong), changes
+// transform_operations.cpp; CloudWatch's and STS's in log_operations.cpp and metric_operations.cpp. A handler validates the request (ApiError on anything wrong), changes
 // the store and tells the runner or manager; it never runs a step itself.
 #include <functional>
 #include <map>
@@ -15,6 +15,8 @@
 namespace segmaker::api {
 
 class Store;
+class LogStore;
+class MetricStore;
 class TrainingRunner;
 class EndpointManager;
 class TransformRunner;
@@ -29,6 +31,8 @@ struct Context {
   TrainingRunner& training;
   EndpointManager& endpoints;
   TransformRunner& transforms;
+  LogStore& logs;
+  MetricStore& metrics;
   std::string region = "us-east-1";
   std::string account = "000000000000";
   ApiLimits limits;
@@ -43,9 +47,16 @@ void add_training_operations(OperationTable& table);
 void add_model_operations(OperationTable& table);
 void add_endpoint_operations(OperationTable& table);
 void add_transform_operations(OperationTable& table);
+void add_log_operations(OperationTable& table);     // CloudWatch Logs (log_operations.cpp)
+void add_metric_operations(OperationTable& table);  // CloudWatch metrics (metric_operations.cpp)
+void add_sts_operations(OperationTable& table);     // STS GetCallerIdentity (metric_operations.cpp)
 
-// Every operation this service offers.
+// Every SageMaker operation this service offers.
 const OperationTable& operations();
+// CloudWatch Logs', CloudWatch metrics' and STS's.
+const OperationTable& log_operations();
+const OperationTable& metric_operations();
+const OperationTable& sts_operations();
 
 // The document as Describe answers it (internal fields, which start with '_', removed).
 nlohmann::json public_document(const nlohmann::json& document);

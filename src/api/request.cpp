@@ -9,14 +9,27 @@ namespace segmaker::api {
 
 using json = nlohmann::json;
 
+ApiTarget target_of(std::string_view target) {
+  static const std::pair<std::string_view, ApiService> kServices[] = {
+      {"SageMaker.", ApiService::SageMaker},
+      {"Logs_20140328.", ApiService::Logs},
+      {"GraniteServiceVersion20100801.", ApiService::CloudWatch},
+  };
+  for (const auto& [prefix, service] : kServices) {
+    if (target.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view op = target.substr(prefix.size());
+    if (op.empty() || target.size() > 128) break;
+    for (char c : op)
+      if (!std::isalnum(static_cast<unsigned char>(c))) throw unknown_operation(std::string(target));
+    return {service, std::string(op)};
+  }
+  throw unknown_operation(std::string(target.substr(0, 128)));
+}
+
 std::string operation_of(std::string_view target) {
-  constexpr std::string_view prefix = "SageMaker.";
-  if (target.substr(0, prefix.size()) != prefix || target.size() == prefix.size() || target.size() > 128)
-    throw unknown_operation(std::string(target.substr(0, 128)));
-  const std::string_view op = target.substr(prefix.size());
-  for (char c : op)
-    if (!std::isalnum(static_cast<unsigned char>(c))) throw unknown_operation(std::string(target));
-  return std::string(op);
+  const ApiTarget t = target_of(target);
+  if (t.service != ApiService::SageMaker) throw unknown_operation(std::string(target));
+  return t.operation;
 }
 
 namespace {

@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "api/endpoint_manager.h"
@@ -42,6 +44,16 @@ RuntimeAnswer model_error(const std::string& endpoint, const std::string& varian
                  {"OriginalMessage", original},
                  {"OriginalStatusCode", status},
                  {"LogStreamArn", "segmaker:endpoints/" + endpoint + "/logs/" + variant}});
+  return a;
+}
+
+// An answer from `target` with what the endpoint's metrics need.
+RuntimeAnswer served(const InstanceTarget& target, int status, std::chrono::steady_clock::time_point sent) {
+  RuntimeAnswer a;
+  a.variant = target.variant;
+  a.variant_instances = target.variant_instances;
+  a.model_status = status;
+  a.model_microseconds = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - sent).count();
   return a;
 }
 
@@ -89,13 +101,14 @@ RuntimeAnswer invoke_endpoint(Store& store, EndpointManager& endpoints, const In
     client.set_read_timeout(std::chrono::seconds(60));  // SageMaker's invocation limit
     client.set_write_timeout(std::chrono::seconds(60));
     client.set_tcp_nodelay(true);  // the body's segment must not wait for the ACK of the head's
+    const auto sent = std::chrono::steady_clock::now();
     const auto answer = client.Post("/invocations", headers, in.body, content_type);
     if (!answer) {
       last_error = httplib::to_string(answer.error());
       continue;  // the instance is restarting or draining: another one answers
     }
+    RuntimeAnswer a = served(*target, answer->status, sent);
     if (answer->status == 200) {
-      RuntimeAnswer a;
       a.content_type = answer->get_header_value("Content-Type");
       a.body = answer->body;
       a.headers.emplace_back("X-Amzn-Invoked-Production-Variant", target->variant);
@@ -103,9 +116,14 @@ RuntimeAnswer invoke_endpoint(Store& store, EndpointManager& endpoints, const In
         a.headers.emplace_back("X-Amzn-SageMaker-Custom-Attributes", answer->get_header_value("X-Amzn-SageMaker-Custom-Attributes"));
       return a;
     }
-    if (answer->status == 503)
-      return runtime_error(503, "ServiceUnavailable", "The model is busy (" + original_message(answer->body) + "); retry later");
-    return model_error(in.endpoint, target->variant, answer->status, answer->body);
+    RuntimeAnswer error = answer->status == 503
+                              ? runtime_error(503, "ServiceUnavailable", "The model is busy (" + original_message(answer->body) + "); retry later")
+                              : model_error(in.endpoint, target->variant, answer->status, answer->body);
+    error.variant = a.variant;
+    error.variant_instances = a.variant_instances;
+    error.model_status = a.model_status;
+    error.model_microseconds = a.model_microseconds;
+    return error;
   }
   return runtime_error(503, "ServiceUnavailable", "No instance of endpoint " + in.endpoint + " accepted the request: " + last_error);
 }

@@ -30,6 +30,12 @@ struct RuntimeAnswer {
   std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set when a serving instance answered (what the endpoint's metrics record): its variant, the
+  // variant's ready instances, the instance's HTTP status and its answer time.
+  std::string variant;
+  int variant_instances = 0;
+  int model_status = 0;
+  double model_microseconds = 0;
 };
 
 RuntimeAnswer invoke_endpoint(Store& store, EndpointManager& endpoints, const Invocation& invocation,

@@ -17,6 +17,13 @@
 #include "api/api_error.h"
 #include "api/auth.h"
 #include "api/endpoint_manager.h"
+#include "api/invocation_metrics.h"
+#include "api/log_ingester.h"
+#include "api/log_sources.h"
+#include "api/log_store.h"
+#include "api/metric_store.h"
+#include "api/operations.h"
+#include "api/query_protocol.h"
 #include "api/request.h"
 #include "api/runtime.h"
 #include "api/store.h"
@@ -24,6 +31,7 @@
 #include "api/transform_runner.h"
 #include "api/validation.h"
 #include "io/error.h"
+#include "io/sha256.h"
 #include "io/stop_signal.h"
 
 namespace segmaker::api {
@@ -34,6 +42,7 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* kAmzJson = "application/x-amz-json-1.1";
+constexpr const char* kAmzJson10 = "application/x-amz-json-1.0";
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -70,32 +79,18 @@ bool is_loopback_host(const std::string& host) {
 }
 
 std::string read_log(const fs::path& root, const std::string& kind, const std::string& name) {
-  if (!valid_name(name)) return {};
-  auto read = [](const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  if (kind == "endpoints") {
-    std::string all;
-    const fs::path dir = root / "endpoints" / name / "logs";
-    if (!fs::is_directory(dir)) return {};
-    std::vector<fs::path> logs;
-    for (const auto& e : fs::directory_iterator(dir)) logs.push_back(e.path());
-    std::sort(logs.begin(), logs.end());
-    for (const auto& p : logs) all += "==> " + p.stem().string() + " <==\n" + read(p);
-    return all;
-  }
-  if (kind != "training-jobs" && kind != "transform-jobs") return {};
-  const fs::path log = root / kind / name / "log.txt";
-  return fs::exists(log) ? read(log) : std::string();
+  if (!valid_name(name) || !fs::exists(root / "logs.db")) return {};
+  return log_text(LogStore(root / "logs.db"), kind, name);
 }
 
 struct Service::State {
   ServiceOptions options;
   std::optional<AccessKeys> keys;
   std::unique_ptr<Store> store;
+  std::unique_ptr<LogStore> logs;
+  std::unique_ptr<MetricStore> metrics;
+  std::unique_ptr<InvocationMetrics> invocations;
+  std::unique_ptr<LogIngester> ingester;
   std::unique_ptr<TrainingRunner> training;
   std::unique_ptr<EndpointManager> endpoints;
   std::unique_ptr<TransformRunner> transforms;
@@ -120,25 +115,70 @@ struct Service::State {
 
   void control_plane(const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res, false)) return;
+    if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) return query(req, res);
     std::string operation = "?";
+    ApiService service = ApiService::SageMaker;
     try {
-      operation = operation_of(req.get_header_value("X-Amz-Target"));
-      const auto& table = operations();
+      const ApiTarget target = target_of(req.get_header_value("X-Amz-Target"));
+      service = target.service;
+      operation = target.operation;
+      const OperationTable& table = service == ApiService::Logs         ? log_operations()
+                                    : service == ApiService::CloudWatch ? metric_operations()
+                                                                        : operations();
       const auto it = table.find(operation);
       if (it == table.end()) throw unknown_operation(req.get_header_value("X-Amz-Target"));
       const json request = parse_request_body(req.body);
       const json answer = it->second(*context, request);
-      res.set_content(dump(answer), kAmzJson);
+      res.set_content(dump(answer), service == ApiService::CloudWatch ? kAmzJson10 : kAmzJson);
       spdlog::debug("{}: 200", operation);
     } catch (const ApiError& e) {
       spdlog::info("{}: {} {}: {}", operation, e.status(), e.type(), e.what());
-      answer_error(res, e, false);
+      json_error(res, e, service);
     } catch (const UserError& e) {
       spdlog::info("{}: 400 ValidationException: {}", operation, e.what());
-      answer_error(res, validation_error(e.what()), false);
+      json_error(res, validation_error(e.what()), service);
     } catch (const std::exception& e) {
       spdlog::error("{}: {}", operation, e.what());
-      answer_error(res, ApiError(500, "InternalFailure", std::string("segmaker api failed: ") + e.what()), false);
+      json_error(res, ApiError(500, "InternalFailure", std::string("segmaker api failed: ") + e.what()), service);
+    }
+  }
+
+  // awsJson errors; CloudWatch's JSON 1.0 clients also read the query-compatible code from a header.
+  static void json_error(httplib::Response& res, const ApiError& e, ApiService service) {
+    answer_error(res, e, false);
+    if (service == ApiService::CloudWatch) {
+      res.set_header("x-amzn-query-error", e.type() + (e.status() >= 500 ? ";Receiver" : ";Sender"));
+      res.set_content(dump(e.body()), kAmzJson10);
+    }
+  }
+
+  // awsQuery: CloudWatch (Version 2010-08-01) and STS (2011-06-15), form in, XML out.
+  void query(const httplib::Request& req, httplib::Response& res) {
+    const std::string request_id = io::sha256_hex(req.body + std::to_string(std::time(nullptr))).substr(0, 32);
+    std::string xml_namespace = query_namespace(req.get_param_value("Version"));
+    std::string action = "?";
+    try {
+      QueryRequest q = query_request(std::multimap<std::string, std::string>(req.params.begin(), req.params.end()));
+      action = q.action;
+      xml_namespace = query_namespace(q.version);
+      const OperationTable* table = q.version == "2010-08-01" ? &metric_operations()
+                                    : q.version == "2011-06-15" ? &sts_operations()
+                                                                : nullptr;
+      if (!table) throw ApiError(400, "InvalidParameterValue", "Version '" + q.version.substr(0, 32) +
+                                  "' names no query API segmaker api serves (CloudWatch 2010-08-01, STS 2011-06-15)");
+      const auto it = table->find(q.action);
+      if (it == table->end())
+        throw ApiError(400, "InvalidAction", "The action " + q.action + " is not valid for this web service.");
+      if (q.action == "GetCallerIdentity") q.request["_CallerAccessKey"] = claimed_caller(view_of(req)).access_key;
+      res.set_content(query_answer_xml(q.action, xml_namespace, it->second(*context, q.request), request_id), "text/xml");
+    } catch (const ApiError& e) {
+      spdlog::info("{}: {} {}: {}", action, e.status(), e.type(), e.what());
+      res.status = e.status();
+      res.set_content(query_error_xml(e, xml_namespace, request_id), "text/xml");
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}", action, e.what());
+      res.status = 500;
+      res.set_content(query_error_xml(ApiError(500, "InternalFailure", e.what()), xml_namespace, request_id), "text/xml");
     }
   }
 
@@ -152,37 +192,38 @@ struct Service::State {
     in.custom_attributes = req.get_header_value("X-Amzn-SageMaker-Custom-Attributes");
     in.target_variant = req.get_header_value("X-Amzn-SageMaker-Target-Variant");
     RuntimeAnswer a;
+    const auto received = std::chrono::steady_clock::now();
     try {
       a = invoke_endpoint(*store, *endpoints, in, options.account);
     } catch (const std::exception& e) {
       a = runtime_error(500, "InternalFailure", e.what());
     }
+    if (!a.variant.empty())
+      invocations->record({in.endpoint, a.variant, a.variant_instances, a.model_status, a.model_microseconds,
+                           std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - received).count()});
     res.status = a.status;
     for (const auto& [k, v] : a.headers) res.set_header(k, v);
     res.set_content(std::move(a.body), a.content_type.empty() ? "application/octet-stream" : a.content_type);
   }
 
-  void logs(const httplib::Request& req, httplib::Response& res) {
+  // The job's or endpoint's log as text, from the log store (it outlives the resource).
+  void log_route(const httplib::Request& req, httplib::Response& res) {
     if (!authorized(req, res, false)) return;
     const std::string kind = req.matches[1], name = req.matches[2];
-    const std::string kinds[] = {"training-jobs", "transform-jobs", "endpoints"};
-    const char* store_kinds[] = {"TrainingJob", "TransformJob", "Endpoint"};
-    for (int i = 0; i < 3; ++i) {
-      if (kind != kinds[i]) continue;
-      if (!valid_name(name) || !store->get(store_kinds[i], name)) {
-        answer_error(res, validation_error("Requested resource not found: " + kind + "/" + name), false);
-        return;
-      }
-      res.set_content(read_log(options.root, kind, name), "text/plain; charset=utf-8");
+    const std::string text = valid_name(name) ? log_text(*logs, kind, name) : std::string();
+    const char* store_kind = kind == "training-jobs" ? "TrainingJob" : kind == "transform-jobs" ? "TransformJob" : "Endpoint";
+    if (text.empty() && (!valid_name(name) || !store->get(store_kind, name))) {
+      answer_error(res, validation_error("Requested resource not found: " + kind + "/" + name), false);
       return;
     }
+    res.set_content(text, "text/plain; charset=utf-8");
   }
 
   void routes() {
     http.Post("/", [this](const httplib::Request& q, httplib::Response& r) { control_plane(q, r); });
     http.Post(R"(/endpoints/([^/]+)/invocations)", [this](const httplib::Request& q, httplib::Response& r) { runtime(q, r); });
     http.Get(R"(/logs/(training-jobs|transform-jobs|endpoints)/([^/]+))",
-             [this](const httplib::Request& q, httplib::Response& r) { logs(q, r); });
+             [this](const httplib::Request& q, httplib::Response& r) { log_route(q, r); });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       const std::string message = res.status == 404 ? "No route for " + req.method + " " + req.path +
@@ -226,6 +267,12 @@ int Service::start() {
   const ServiceOptions& o = s.options;
   fs::create_directories(o.root);
   s.store = std::make_unique<Store>(o.root / "segmaker-api.db");
+  s.logs = std::make_unique<LogStore>(o.root / "logs.db");
+  s.metrics = std::make_unique<MetricStore>(o.root / "metrics.db");
+  s.invocations = std::make_unique<InvocationMetrics>(*s.metrics);
+  if (o.log_retention_days > 0)
+    s.logs->remove_older_than(now_milliseconds() - static_cast<std::int64_t>(o.log_retention_days) * 86400000LL);
+  s.ingester = std::make_unique<LogIngester>(*s.logs, *s.metrics);
   TrainingRunnerOptions t;
   t.jobs_dir = o.root / "training-jobs";
   t.executable = o.executable;
@@ -233,6 +280,8 @@ int Service::start() {
   t.threads = o.threads;
   t.stop_grace = o.stop_grace;
   t.storage = o.storage;
+  t.keep_job_files = o.keep_job_files;
+  t.logs = s.ingester.get();
   s.training = std::make_unique<TrainingRunner>(*s.store, t);
   EndpointManagerOptions e;
   e.endpoints_dir = o.root / "endpoints";
@@ -240,6 +289,7 @@ int Service::start() {
   e.executable = o.executable;
   e.threads = o.threads;
   e.storage = o.storage;
+  e.logs = s.ingester.get();
   s.endpoints = std::make_unique<EndpointManager>(*s.store, e);
   TransformRunnerOptions x;
   x.jobs_dir = o.root / "transform-jobs";
@@ -247,8 +297,10 @@ int Service::start() {
   x.threads = o.threads;
   x.stop_grace = o.stop_grace;
   x.storage = o.storage;
+  x.logs = s.ingester.get();
+  x.keep_job_files = o.keep_job_files;
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
-  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, o.region, o.account, o.limits,
+  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, *s.logs, *s.metrics, o.region, o.account, o.limits,
                                o.storage.local_access, {}});
 
   s.routes();
@@ -274,6 +326,8 @@ void Service::stop() {
   s.training->shutdown();
   s.transforms->shutdown();
   s.endpoints->shutdown();
+  s.ingester->stop();
+  s.invocations->stop();
 }
 
 int run_service(const ServiceOptions& options) {

@@ -37,6 +37,11 @@ struct ServiceOptions {
   // Folders whose local paths (file:// URIs and plain paths) requests may name for channels, models,
   // transform input and output and checkpoints (--allow-local-path). Empty: s3:// only, as SageMaker.
   std::vector<std::filesystem::path> allowed_local_paths;
+  // Log events older than this many days are dropped when the service starts (0: kept; --log-retention-days).
+  int log_retention_days = 0;
+  // Finished jobs keep their working copy (channels, checkpoints, weights) instead of discarding it
+  // as SageMaker does (--keep-job-files).
+  bool keep_job_files = false;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

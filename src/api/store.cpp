@@ -1,8 +1,6 @@
 // The SQLite store of the API's resources (see store.h).
 #include "api/store.h"
 
-#include <sqlite3.h>
-
 #include "io/error.h"
 
 namespace segmaker::api {
@@ -26,49 +24,6 @@ CREATE TABLE IF NOT EXISTS resources (
 CREATE INDEX IF NOT EXISTS resources_by_time ON resources (kind, creation_time);
 )sql";
 
-// One prepared statement, finalized on scope exit; bind() chains values by position.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
-      throw UserError(std::string("database: ") + sqlite3_errmsg(db));
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(const std::string& v) {
-    sqlite3_bind_text(stmt_, ++index_, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& bind(double v) {
-    sqlite3_bind_double(stmt_, ++index_, v);
-    return *this;
-  }
-  Statement& bind(long long v) {
-    sqlite3_bind_int64(stmt_, ++index_, v);
-    return *this;
-  }
-  // True while there is a row.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw UserError(std::string("database: ") + sqlite3_errmsg(db_));
-  }
-  std::string text(int column) const {
-    const auto* p = sqlite3_column_text(stmt_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, column)) : std::string();
-  }
-  double real(int column) const { return sqlite3_column_double(stmt_, column); }
-  long long integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int index_ = 0;
-};
-
 constexpr const char* kColumns = "kind, name, arn, status, creation_time, last_modified_time, document";
 
 Resource read_row(const Statement& s) {
@@ -84,45 +39,23 @@ Resource read_row(const Statement& s) {
   return r;
 }
 
-void close_db(sqlite3* db) { sqlite3_close_v2(db); }
-
 }  // namespace
 
-Store::Store(const fs::path& database) : db_(nullptr, close_db), path_(database) {
-  if (database.has_parent_path()) fs::create_directories(database.parent_path());
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  db_.reset(db);
-  if (rc != SQLITE_OK)
-    throw UserError("cannot open the API database '" + database.string() + "': " + (db ? sqlite3_errmsg(db) : "out of memory"));
-  sqlite3_busy_timeout(db, 5000);
-  // WAL: a committed change survives the process being killed; readers never block the writer.
-  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-  exec(kSchema);
-}
+Store::Store(const fs::path& database) : db_(database, "the API database", kSchema) {}
 
 Store::~Store() = default;
 
-void Store::exec(const char* sql) const {
-  char* error = nullptr;
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    throw UserError("API database '" + path_.string() + "': " + message);
-  }
-}
-
 bool Store::insert(const Resource& r) {
   std::lock_guard lock(mutex_);
-  Statement s(db_.get(), std::string("INSERT OR IGNORE INTO resources (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Statement s(db_, std::string("INSERT OR IGNORE INTO resources (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?)");
   s.bind(r.kind).bind(r.name).bind(r.arn).bind(r.status).bind(r.creation_time).bind(r.last_modified_time).bind(r.document.dump());
   s.step();
-  return sqlite3_changes(db_.get()) == 1;
+  return db_.changes() == 1;
 }
 
 std::optional<Resource> Store::get(const std::string& kind, const std::string& name) const {
   std::lock_guard lock(mutex_);
-  Statement s(db_.get(), std::string("SELECT ") + kColumns + " FROM resources WHERE kind = ? AND name = ?");
+  Statement s(db_, std::string("SELECT ") + kColumns + " FROM resources WHERE kind = ? AND name = ?");
   s.bind(kind).bind(name);
   if (!s.step()) return std::nullopt;
   return read_row(s);
@@ -131,35 +64,29 @@ std::optional<Resource> Store::get(const std::string& kind, const std::string& n
 std::optional<Resource> Store::update(const std::string& kind, const std::string& name,
                                       const std::function<void(Resource&)>& change) {
   std::lock_guard lock(mutex_);
-  exec("BEGIN IMMEDIATE");
-  try {
+  return db_.transaction([&] {
     std::optional<Resource> r;
     {
-      Statement s(db_.get(), std::string("SELECT ") + kColumns + " FROM resources WHERE kind = ? AND name = ?");
+      Statement s(db_, std::string("SELECT ") + kColumns + " FROM resources WHERE kind = ? AND name = ?");
       s.bind(kind).bind(name);
       if (s.step()) r = read_row(s);
     }
     if (r) {
       change(*r);
-      Statement u(db_.get(),
-                  "UPDATE resources SET status = ?, last_modified_time = ?, document = ? WHERE kind = ? AND name = ?");
+      Statement u(db_, "UPDATE resources SET status = ?, last_modified_time = ?, document = ? WHERE kind = ? AND name = ?");
       u.bind(r->status).bind(r->last_modified_time).bind(r->document.dump()).bind(kind).bind(name);
       u.step();
     }
-    exec("COMMIT");
     return r;
-  } catch (...) {
-    exec("ROLLBACK");
-    throw;
-  }
+  });
 }
 
 bool Store::remove(const std::string& kind, const std::string& name) {
   std::lock_guard lock(mutex_);
-  Statement s(db_.get(), "DELETE FROM resources WHERE kind = ? AND name = ?");
+  Statement s(db_, "DELETE FROM resources WHERE kind = ? AND name = ?");
   s.bind(kind).bind(name);
   s.step();
-  return sqlite3_changes(db_.get()) == 1;
+  return db_.changes() == 1;
 }
 
 std::vector<Resource> Store::list(const std::string& kind, const ListQuery& q, std::size_t* total) const {
@@ -186,11 +113,11 @@ std::vector<Resource> Store::list(const std::string& kind, const ListQuery& q, s
   }
   std::lock_guard lock(mutex_);
   if (total) {
-    Statement c(db_.get(), "SELECT count(*)" + where);
+    Statement c(db_, "SELECT count(*)" + where);
     bind_filters(c);
     *total = c.step() ? static_cast<std::size_t>(c.integer(0)) : 0;
   }
-  Statement s(db_.get(), std::string("SELECT ") + kColumns + where + order + " LIMIT ? OFFSET ?");
+  Statement s(db_, std::string("SELECT ") + kColumns + where + order + " LIMIT ? OFFSET ?");
   bind_filters(s);
   s.bind(static_cast<long long>(q.limit)).bind(static_cast<long long>(q.offset));
   std::vector<Resource> out;
@@ -207,7 +134,7 @@ std::vector<Resource> Store::with_status(const std::string& kind, const std::vec
   }
   sql += " ORDER BY creation_time ASC";
   std::lock_guard lock(mutex_);
-  Statement s(db_.get(), sql);
+  Statement s(db_, sql);
   s.bind(kind);
   for (const auto& st : statuses) s.bind(st);
   std::vector<Resource> out;

@@ -15,7 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-struct sqlite3;
+#include "api/sqlite.h"
+
 
 namespace segmaker::api {
 
@@ -63,9 +64,7 @@ class Store {
   std::vector<Resource> with_status(const std::string& kind, const std::vector<std::string>& statuses = {}) const;
 
  private:
-  void exec(const char* sql) const;
-  std::unique_ptr<sqlite3, void (*)(sqlite3*)> db_;
-  std::filesystem::path path_;
+  Database db_;
   mutable std::mutex mutex_;
 };
 

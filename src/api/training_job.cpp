@@ -6,6 +6,7 @@
 
 #include "api/api_error.h"
 #include "api/instance_types.h"
+#include "api/log_sources.h"
 #include "api/names.h"
 #include "api/validation.h"
 #include "io/paths.h"
@@ -132,6 +133,9 @@ json new_training_job_document(const json& r, const std::string& arn, double now
     if (r.contains(key)) doc[key] = r[key];
   if (!doc.contains("HyperParameters")) doc["HyperParameters"] = json::object();
   if (!doc["StoppingCondition"].contains("MaxRuntimeInSeconds")) doc["StoppingCondition"]["MaxRuntimeInSeconds"] = 86400;
+  // What DescribeTrainingJob lists and what turns the job's log into CloudWatch metrics.
+  doc["AlgorithmSpecification"]["MetricDefinitions"] =
+      training_metric_definitions(doc["AlgorithmSpecification"].value("MetricDefinitions", json()));
   doc["TrainingJobArn"] = arn;
   doc["TrainingJobStatus"] = "InProgress";
   doc["SecondaryStatus"] = "Starting";

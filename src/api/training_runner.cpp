@@ -11,10 +11,13 @@
 #include <thread>
 
 #include "api/child_process.h"
+#include "api/log_ingester.h"
+#include "api/log_sources.h"
 #include "api/names.h"
 #include "api/store.h"
 #include "api/training_outputs.h"
 #include "api/training_status.h"
+#include "api/working_copy.h"
 #include "io/error.h"
 #include "io/paths.h"
 #include "storage/transfer.h"
@@ -69,15 +72,29 @@ TrainingRunner::~TrainingRunner() { shutdown(); }
 void TrainingRunner::append_log(const std::string& name, const std::string& line) const {
   fs::create_directories(job_dir(name));
   std::ofstream(log_path(name), std::ios::app) << "[" << clock_text() << "] segmaker api: " << line << "\n";
+  publish_log(name, false);
+}
+
+void TrainingRunner::publish_log(const std::string& name, bool final) const {
+  if (!options_.logs) return;
+  if (!options_.logs->following(log_path(name))) {
+    const auto r = store_.get(kKind, name);
+    if (!r) return;
+    options_.logs->follow(training_log_source(log_path(name), name, r->creation_time, r->document));
+  }
+  if (final) options_.logs->stop_following(log_path(name));
+  else options_.logs->flush(log_path(name));
 }
 
 void TrainingRunner::set_status(const std::string& name, const std::string& secondary, const std::string& message) {
-  store_.update(kKind, name, [&](Resource& r) {
+  // The line first: a client that sees the new status (the SDK's fit(), then its last log read) finds it.
+  append_log(name, secondary + ": " + message);
+  const auto r = store_.update(kKind, name, [&](Resource& r) {
     enter_secondary_status(r.document, secondary, message, now_seconds());
     r.status = r.document["TrainingJobStatus"];
     r.last_modified_time = r.document["LastModifiedTime"];
   });
-  append_log(name, secondary + ": " + message);
+  if (r && is_terminal_training_status(r->status)) publish_log(name, true);
 }
 
 void TrainingRunner::start() {
@@ -167,6 +184,11 @@ void TrainingRunner::supervise(const std::string& name, Running& running) {
       r.status = "Failed";
       r.last_modified_time = r.document["LastModifiedTime"];
     });
+  }
+  if (const auto r = store_.get(kKind, name); r && is_terminal_training_status(r->status)) {
+    if (!options_.keep_job_files)
+      append_log(name, "the job's working copy is discarded: " + describe(discard_working_copy(job_dir(name), "log.txt")));
+    publish_log(name, true);
   }
   running.done = true;
   wake_.notify_all();

@@ -27,6 +27,7 @@
 namespace segmaker::api {
 
 class Store;
+class LogIngester;
 
 struct TrainingRunnerOptions {
   std::filesystem::path jobs_dir;    // <root>/training-jobs
@@ -36,6 +37,8 @@ struct TrainingRunnerOptions {
   std::chrono::milliseconds stop_grace{std::chrono::seconds(120)};
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
   storage::StorageConfig storage;
+  LogIngester* logs = nullptr;  // follows each job's log into the log store (none: the log file only)
+  bool keep_job_files = false;  // a finished job's folder keeps more than its log (api/working_copy.h)
 };
 
 class TrainingRunner {
@@ -75,6 +78,8 @@ class TrainingRunner {
   void finish(const std::string& name, StopReason reason, std::optional<int> exit_status);
   void sync_checkpoints(const std::string& name, const nlohmann::json& document, bool upload);
   void append_log(const std::string& name, const std::string& line) const;
+  // The log store has every line of the job's log so far; with `final` (the job ended) it stops following it.
+  void publish_log(const std::string& name, bool final) const;
   void set_status(const std::string& name, const std::string& secondary, const std::string& message);
 
   Store& store_;

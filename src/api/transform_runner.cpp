@@ -9,8 +9,11 @@
 #include <fstream>
 
 #include "api/child_process.h"
+#include "api/log_ingester.h"
+#include "api/log_sources.h"
 #include "api/names.h"
 #include "api/store.h"
+#include "api/working_copy.h"
 #include "io/error.h"
 #include "sagemaker/transform_output.h"
 #include "sagemaker/content_type.h"
@@ -37,9 +40,16 @@ void TransformRunner::append_log(const std::string& name, const std::string& lin
   char clock[16];
   std::strftime(clock, sizeof clock, "%H:%M:%S", &tm);
   std::ofstream(log_path(name), std::ios::app) << "[" << clock << "] segmaker api: " << line << "\n";
+  if (!options_.logs) return;
+  if (!options_.logs->following(log_path(name)))
+    if (const auto r = store_.get(kKind, name)) options_.logs->follow(transform_log_source(log_path(name), name, r->creation_time));
+  options_.logs->flush(log_path(name));
 }
 
 void TransformRunner::set_status(const std::string& name, const std::string& status, const std::string& failure) {
+  // The line first: a client that sees the new status (the SDK's transform(), then its last log read) finds it.
+  append_log(name, status + (failure.empty() ? "" : ": " + failure));
+  const bool final = status == "Completed" || status == "Failed" || status == "Stopped";
   store_.update(kKind, name, [&](Resource& r) {
     const double now = now_seconds();
     r.status = status;
@@ -47,9 +57,16 @@ void TransformRunner::set_status(const std::string& name, const std::string& sta
     r.document["TransformJobStatus"] = status;
     r.document["LastModifiedTime"] = now;
     if (!failure.empty()) r.document["FailureReason"] = failure.substr(0, 1024);
-    if (status == "Completed" || status == "Failed" || status == "Stopped") r.document["TransformEndTime"] = now;
+    if (final) r.document["TransformEndTime"] = now;
   });
-  append_log(name, status + (failure.empty() ? "" : ": " + failure));
+  if (final && options_.logs) options_.logs->stop_following(log_path(name));
+}
+
+void TransformRunner::discard_if_finished(const std::string& name) {
+  const auto r = store_.get(kKind, name);
+  if (options_.keep_job_files || !r || (r->status != "Completed" && r->status != "Failed" && r->status != "Stopped")) return;
+  append_log(name, "the job's working copy is discarded: " + describe(discard_working_copy(job_dir(name), "log.txt")));
+  if (options_.logs) options_.logs->stop_following(log_path(name));
 }
 
 void TransformRunner::start() {
@@ -84,6 +101,7 @@ void TransformRunner::run(const std::string& name) {
       spdlog::error("transform job {}: {}", name, e.what());
       set_status(name, "Failed", std::string("InternalServerError: ") + e.what());
     }
+    discard_if_finished(name);
     ref.done = true;
   });
 }

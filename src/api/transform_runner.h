@@ -20,6 +20,7 @@
 namespace segmaker::api {
 
 class Store;
+class LogIngester;
 
 struct TransformRunnerOptions {
   std::filesystem::path jobs_dir;    // <root>/transform-jobs
@@ -27,6 +28,8 @@ struct TransformRunnerOptions {
   int threads = 0;                   // --threads of each job's process (0: all cores)
   std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
   storage::StorageConfig storage;
+  LogIngester* logs = nullptr;  // follows each job's log into the log store (none: the log file only)
+  bool keep_job_files = false;  // a finished job's folder keeps more than its log (api/working_copy.h)
 };
 
 class TransformRunner {
@@ -57,6 +60,8 @@ class TransformRunner {
   void reap();
   void append_log(const std::string& name, const std::string& line) const;
   void set_status(const std::string& name, const std::string& status, const std::string& failure = "");
+  // A job whose status is final loses its working copy (unless keep_job_files) and its log is complete.
+  void discard_if_finished(const std::string& name);
 
   Store& store_;
   TransformRunnerOptions options_;

@@ -52,9 +52,16 @@ class ApiServer {
   // One control-plane call; `raw_body` replaces the JSON when given.
   ApiReply call(const std::string& operation, const nlohmann::json& request = nlohmann::json::object(),
                 const std::string* raw_body = nullptr) const {
+    return call_target("SageMaker." + operation, request, raw_body);
+  }
+  // A call of another JSON service on the same listener ("Logs_20140328.GetLogEvents", …).
+  ApiReply call_target(const std::string& target, const nlohmann::json& request = nlohmann::json::object(),
+                       const std::string* raw_body = nullptr) const {
     auto c = client();
-    httplib::Headers headers{{"X-Amz-Target", "SageMaker." + operation}};
-    auto res = c.Post("/", headers, raw_body ? *raw_body : request.dump(), "application/x-amz-json-1.1");
+    httplib::Headers headers{{"X-Amz-Target", target}};
+    const bool json10 = target.rfind("GraniteServiceVersion20100801.", 0) == 0;
+    auto res = c.Post("/", headers, raw_body ? *raw_body : request.dump(),
+                      json10 ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1");
     ApiReply r;
     if (!res) return r;
     r.status = res->status;

@@ -1,0 +1,54 @@
+// The seed notebook as written, with the real SageMaker Python SDK v2 (../shared/tools/sagemaker-sdk-v2)
+// against `segmaker api` and s3rver: Session, default_bucket (from the SDK's config file), upload_data,
+// image_uris.retrieve, Estimator with a role ARN, fit() with its defaults (it follows the job's CloudWatch
+// log: the job's #quality_metric lines appear in its output), training_job_analytics.dataframe()
+// (CloudWatch metrics in botocore 1.42's JSON 1.0), deploy, predict, transformer().transform() with its
+// defaults, delete_endpoint. tests/api/sdk_notebook.py holds the cells; any connection that is not to
+// loopback fails it.
+#include <gtest/gtest.h>
+
+#include "api/clients_fixture.h"
+
+namespace segmaker::test {
+namespace {
+
+fs::path sdk_dir() { return fs::path(SEGMAKER_TEST_DATA_DIR).parent_path() / "tools" / "sagemaker-sdk-v2"; }
+
+TEST_F(Clients, TheNotebookWithTheSageMakerPythonSdk) {
+  if (!bucket_->is_s3()) GTEST_SKIP() << "s3rver is not available here: the SDK's Session needs an S3 server";
+  if (!fs::exists(sdk_dir() / "site" / "sagemaker")) GTEST_SKIP() << "no SageMaker Python SDK at " << sdk_dir();
+  if (std::system("/usr/bin/python3 -c 'import importlib_metadata, pandas, yaml, omegaconf, schema' > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "the SDK's Debian packages are missing (scripts/install-deps installs them)";
+  const fs::path data = prepare_sample();
+  const fs::path photo = io::list_files(data / "validation", {".jpg"}).front();
+  // What a user outside SageMaker sets once: the SDK's config file names the default bucket.
+  io::write_file_atomic(dir_ / "sdk-config.yaml",
+                        "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
+                        "      Session:\n        DefaultS3Bucket: pets\n");
+  std::string env = bucket_->env_prefix();
+  env += "AWS_ENDPOINT_URL='" + url_ + "' ";
+  env += "AWS_ENDPOINT_URL_S3='" + bucket_->endpoint() + "' ";
+  env += "SAGEMAKER_USER_CONFIG_OVERRIDE='" + (dir_ / "sdk-config.yaml").string() + "' ";
+  env += "PYTHONPATH='" + (sdk_dir() / "site").string() + "' SAGEMAKER_SUPPRESS_V2_WARNING=1 PYTHONUNBUFFERED=1 ";
+  fs::create_directories(dir_ / "notebook");
+  const fs::path out = dir_ / "notebook.out";
+  const int rc = std::system((env + "timeout 1200 /usr/bin/python3 '" + std::string(SEGMAKER_SOURCE_DIR) +
+                              "/tests/api/sdk_notebook.py' '" + data.string() + "' '" + photo.string() + "' '" +
+                              (dir_ / "notebook").string() + "' > '" + out.string() + "' 2>&1")
+                                 .c_str());
+  const std::string output = io::read_file(out);
+  ASSERT_EQ(WEXITSTATUS(rc), 0) << output << log();
+  EXPECT_NE(output.find("NOTEBOOK OK"), std::string::npos) << output;
+  EXPECT_EQ(output.find("NON-LOOPBACK"), std::string::npos) << output;
+  // fit() printed the job's log as it followed it: every epoch's metric lines, then the end.
+  EXPECT_NE(output.find("#quality_metric: host=algo-1, epoch=1, validation mIOU <score>="), std::string::npos) << output;
+  EXPECT_NE(output.find("#quality_metric: host=algo-1, epoch=2, validation mIOU <score>="), std::string::npos) << output;
+  EXPECT_NE(output.find("Training job completed"), std::string::npos) << output;
+  EXPECT_NE(output.find("ANALYTICS"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"metric_name\":\"validation:mIOU\""), std::string::npos) << output;
+  EXPECT_NE(output.find("TRANSFORMED"), std::string::npos) << output;
+  EXPECT_FALSE(cv::imread((dir_ / "notebook" / "mask.png").string(), cv::IMREAD_UNCHANGED).empty());
+}
+
+}  // namespace
+}  // namespace segmaker::test
