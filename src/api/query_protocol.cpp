@@ -1,6 +1,7 @@
 // awsQuery requests and answers (see query_protocol.h).
 #include "api/query_protocol.h"
 
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <sstream>
@@ -19,6 +20,15 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 6 && s.find_first_not_of("0123456789") == std::string::npos && s[0] != '0';
 }
 
+// A member name as AWS's models spell them (a letter, then letters, digits and '_'): what becomes a
+// JSON member here may become an XML element name in an answer.
+bool member_name(const std::string& s) {
+  if (s.empty() || s.size() > 128 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  for (const char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
 std::vector<std::string> split(const std::string& name) {
   std::vector<std::string> parts;
   std::stringstream in(name);
@@ -34,7 +44,7 @@ void place(json& node, const std::vector<std::string>& parts, std::size_t i, con
     return;
   }
   const std::string& part = parts[i];
-  if (part.empty()) throw invalid("The parameter name " + name + " is malformed.");
+  if (part != "member" && !member_name(part)) throw invalid("The parameter name " + name.substr(0, 256) + " is malformed.");
   if (part == "member") {
     if (i + 1 >= parts.size() || !all_digits(parts[i + 1])) throw invalid("The parameter name " + name + " is malformed.");
     if (node.is_null()) node = json::array();

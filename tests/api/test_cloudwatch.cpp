@@ -164,6 +164,28 @@ TEST(CloudWatchLogs, BadRequestsGetTheErrorsTheClientsExpect) {
   EXPECT_EQ(unknown.type(), "UnknownOperationException");
 }
 
+// --log-retention-days: when the service starts, older events go, and the streams they leave empty.
+TEST(CloudWatchLogs, RetentionDropsOldEventsWhenTheServiceStarts) {
+  test::TempDir dir;
+  const std::int64_t day = 86400000, now = now_milliseconds();
+  fs::create_directories(dir.path() / "root");
+  {
+    LogStore logs(dir.path() / "root" / "logs.db");
+    logs.append("/g", "old", {"three days ago"}, now - 3 * day, 1);
+    logs.append("/g", "mixed", {"three days ago too"}, now - 3 * day, 1);
+    logs.append("/g", "mixed", {"a minute ago"}, now - 60000, 2);
+  }
+  ServiceOptions o;
+  o.log_retention_days = 2;
+  ApiServer api(o, dir.path() / "root");
+  const auto streams = api.call_target(std::string(kLogs) + "DescribeLogStreams", {{"logGroupName", "/g"}});
+  ASSERT_EQ(streams.body["logStreams"].size(), 1u) << streams.body;
+  EXPECT_EQ(streams.body["logStreams"][0]["logStreamName"], "mixed");
+  const auto events = api.call_target(std::string(kLogs) + "GetLogEvents",
+                                      {{"logGroupName", "/g"}, {"logStreamName", "mixed"}, {"startFromHead", true}});
+  EXPECT_EQ(messages(events.body), std::vector<std::string>{"a minute ago"});
+}
+
 TEST(LogIngester, LinesPartialLinesMetricsAndResumingAfterARestart) {
   test::TempDir dir;
   LogStore logs(dir / "logs.db");
@@ -305,6 +327,8 @@ TEST(QueryProtocol, FlattenedParametersBecomeTheJsonRequest) {
            {{"Action", "X"}, {"A", "v"}, {"A.B", "w"}},                       // a value and a structure
            {{"Action", "X"}, {"A..B", "v"}},                                  // an empty part
            {{"Action", "X"}, {"A.member.99999", "v"}},                        // a huge list
+           {{"Action", "X"}, {"A.1", "v"}},                                   // a part that is no name (fuzz_query_request:
+           {{"Action", "X"}, {"A.B<C", "v"}},                                 //   it became an XML element name)
            {{"Action", "Get Things"}}}) {                                     // not an action name
     EXPECT_THROW(query_request(bad), ApiError);
   }

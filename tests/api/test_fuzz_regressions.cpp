@@ -1,4 +1,5 @@
 // What fuzz_api_request's invariants caught (tests/fuzz_regressions/fuzz_api_request/, FUZZING.md),
+// and fuzz_query_request's find (at the end),
 // replayed through the calls of the target and of CreateTrainingJob: each CreateTrainingJob is
 // refused with a ValidationException, or accepted and then written and read without an error
 // (before the fixes: nlohmann type_errors, i.e. 500 InternalFailure or a job failing in the runner,
@@ -6,8 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+
+#include <httplib.h>
+#include <pugixml.hpp>
 
 #include "api/api_error.h"
+#include "api/query_protocol.h"
 #include "api/request.h"
 #include "api/training_job.h"
 #include "io/paths.h"
@@ -87,6 +93,31 @@ TEST(FuzzRegressions, NullMembersAreReadAsAbsent) {
   EXPECT_NE(m.find("Value null at 'algorithmSpecification.trainingImage' failed to satisfy constraint: Member must not be null"),
             std::string::npos)
       << m;
+}
+
+// fuzz_query_request: a form parameter whose name part is no member name ("MetricDataQber.1") became
+// a JSON member "1" and then an XML element <1> in an answer: refused as malformed now, and every
+// answer or error written for the inputs is well-formed XML.
+TEST(FuzzRegressions, AwsQueryParameterNamesThatAreNoMemberNamesAreRefused) {
+  const fs::path dir = fs::path(SEGMAKER_SOURCE_DIR) / "tests" / "fuzz_regressions" / "fuzz_query_request";
+  int replayed = 0;
+  for (const auto& file : fs::directory_iterator(dir)) {
+    httplib::Params params;
+    httplib::detail::parse_query_text(io::read_file(file.path()), params);
+    std::string xml;
+    try {
+      const auto q = query_request(std::multimap<std::string, std::string>(params.begin(), params.end()));
+      xml = query_answer_xml(q.action, query_namespace(q.version), q.request, "id");
+    } catch (const ApiError& e) {
+      EXPECT_EQ(e.status(), 400) << file.path();
+      EXPECT_NE(std::string(e.what()).find("is malformed"), std::string::npos) << e.what();
+      xml = query_error_xml(e, "", "id");
+    }
+    pugi::xml_document doc;
+    EXPECT_TRUE(doc.load_string(xml.c_str())) << file.path() << ": " << xml;
+    ++replayed;
+  }
+  EXPECT_GE(replayed, 1);
 }
 
 }  // namespace
