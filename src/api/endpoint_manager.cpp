@@ -12,6 +12,7 @@
 #include "api/names.h"
 #include "api/serving_instance.h"
 #include "api/store.h"
+#include "api/working_copy.h"
 #include "io/sha256.h"
 #include "storage/transfer.h"
 
@@ -394,7 +395,10 @@ struct EndpointManager::Supervision {
     stop_set(pending, manager.options_.stop_grace, manager.options_.logs, /*leaving=*/true);
     stop_set(active, manager.options_.stop_grace, manager.options_.logs, /*leaving=*/true);
     s.processes = 0;
-    if (remove) manager.store_.remove(kKind, s.name);
+    if (!remove) return;
+    manager.store_.remove(kKind, s.name);
+    // Deleted: the staged models go (the instances' log files stay, as a finished job's log does).
+    if (!manager.options_.keep_job_files) spdlog::info("endpoint {} deleted: {}", s.name, describe(discard_working_copy(dir, "logs")));
   }
 
   // Stages the variants' models and starts their instances; throws on a model that cannot be staged.

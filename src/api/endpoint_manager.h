@@ -40,6 +40,7 @@ struct EndpointManagerOptions {
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
   storage::StorageConfig storage;
   LogIngester* logs = nullptr;  // follows each instance's log into the log store (none: the log files only)
+  bool keep_job_files = false;  // a deleted endpoint keeps its staged models (api/working_copy.h)
 };
 
 // Where one request goes.

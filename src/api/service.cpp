@@ -290,6 +290,7 @@ int Service::start() {
   e.threads = o.threads;
   e.storage = o.storage;
   e.logs = s.ingester.get();
+  e.keep_job_files = o.keep_job_files;
   s.endpoints = std::make_unique<EndpointManager>(*s.store, e);
   TransformRunnerOptions x;
   x.jobs_dir = o.root / "transform-jobs";

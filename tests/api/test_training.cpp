@@ -214,6 +214,9 @@ TEST(Training, JobToEndpointToTransform) {
   ASSERT_EQ(api.call("DeleteEndpoint", {{"EndpointName", "ep"}}).status, 200);
   EXPECT_EQ(api.call("DescribeEndpoint", {{"EndpointName", "ep"}}).type(), "ValidationException");
   EXPECT_TRUE(processes_with(staged).empty());
+  EXPECT_FALSE(fs::exists(staged)) << "a deleted endpoint's staged models go";
+  EXPECT_NE(api::read_log(api.root(), "endpoints", "ep").find("==> AllTraffic/instance-1 <=="), std::string::npos)
+      << "its log stays";
 }
 
 TEST(Training, AFailedJobCarriesTheAlgorithmsReason) {
