@@ -53,27 +53,21 @@ void LogIngester::follow(LogSource source) {
   followers_.emplace(f->source.file, f);
 }
 
+std::shared_ptr<LogIngester::Follower> LogIngester::find(const std::filesystem::path& file, bool remove) {
+  std::lock_guard lock(mutex_);
+  const auto it = followers_.find(file);
+  if (it == followers_.end()) return nullptr;
+  auto f = it->second;
+  if (remove) followers_.erase(it);
+  return f;
+}
+
 void LogIngester::flush(const std::filesystem::path& file) {
-  std::shared_ptr<Follower> f;
-  {
-    std::lock_guard lock(mutex_);
-    const auto it = followers_.find(file);
-    if (it == followers_.end()) return;
-    f = it->second;
-  }
-  poll(*f, false);
+  if (const auto f = find(file, false)) poll(*f, false);
 }
 
 void LogIngester::stop_following(const std::filesystem::path& file) {
-  std::shared_ptr<Follower> f;
-  {
-    std::lock_guard lock(mutex_);
-    const auto it = followers_.find(file);
-    if (it == followers_.end()) return;
-    f = it->second;
-    followers_.erase(it);
-  }
-  poll(*f, true);
+  if (const auto f = find(file, true)) poll(*f, true);
 }
 
 void LogIngester::stop() {

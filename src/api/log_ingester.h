@@ -55,6 +55,8 @@ class LogIngester {
  private:
   struct Follower;
   void poll(Follower& f, bool final);
+  // The follower of `file` (null when none), taken off the list with `remove`.
+  std::shared_ptr<Follower> find(const std::filesystem::path& file, bool remove);
   void loop();
 
   LogStore& logs_;
