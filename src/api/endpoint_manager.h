@@ -23,24 +23,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/storage.h"
+#include "api/runner_options.h"
 
 namespace segmaker::api {
 
 class Store;
-class LogIngester;
 
-struct EndpointManagerOptions {
-  std::filesystem::path endpoints_dir;  // <root>/endpoints/<name>/instance-<k>.log
-  std::filesystem::path models_dir;     // <root>/models/<model name>/model.tar.gz
-  std::filesystem::path executable;
-  int threads = 0;  // --threads of each serving process; 0 = this machine's cores / the endpoint's instances
+// threads 0: this machine's cores / the endpoint's instances; keep_job_files: a deleted endpoint keeps
+// its staged models.
+struct EndpointManagerOptions : RunnerOptions {
+  std::filesystem::path endpoints_dir;  // <root>/endpoints/<name>/{models,logs}
   std::chrono::milliseconds start_timeout{std::chrono::minutes(10)};
-  std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
-  storage::StorageConfig storage;
-  LogIngester* logs = nullptr;  // follows each instance's log into the log store (none: the log files only)
-  bool keep_job_files = false;  // a deleted endpoint keeps its staged models (api/working_copy.h)
 };
 
 // Where one request goes.

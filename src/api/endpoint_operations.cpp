@@ -138,11 +138,8 @@ json remove(Context& c, const json& request) {
 }  // namespace
 
 void add_endpoint_operations(OperationTable& t) {
-  t["CreateEndpoint"] = create;
-  t["DescribeEndpoint"] = describe;
-  t["ListEndpoints"] = list;
-  t["UpdateEndpoint"] = update;
-  t["DeleteEndpoint"] = remove;
+  t.insert({{"CreateEndpoint", create}, {"DescribeEndpoint", describe}, {"ListEndpoints", list},
+            {"UpdateEndpoint", update}, {"DeleteEndpoint", remove}});
 }
 
 }  // namespace segmaker::api

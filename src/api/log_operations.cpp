@@ -258,10 +258,8 @@ json filter_log_events(Context& c, const json& r) {
 }  // namespace
 
 void add_log_operations(OperationTable& t) {
-  t["DescribeLogGroups"] = describe_log_groups;
-  t["DescribeLogStreams"] = describe_log_streams;
-  t["GetLogEvents"] = get_log_events;
-  t["FilterLogEvents"] = filter_log_events;
+  t.insert({{"DescribeLogGroups", describe_log_groups}, {"DescribeLogStreams", describe_log_streams},
+            {"GetLogEvents", get_log_events}, {"FilterLogEvents", filter_log_events}});
 }
 
 }  // namespace segmaker::api

@@ -206,9 +206,8 @@ json get_caller_identity(Context& c, const json& r) {
 }  // namespace
 
 void add_metric_operations(OperationTable& t) {
-  t["GetMetricStatistics"] = get_metric_statistics;
-  t["GetMetricData"] = get_metric_data;
-  t["ListMetrics"] = list_metrics;
+  t.insert({{"GetMetricStatistics", get_metric_statistics}, {"GetMetricData", get_metric_data},
+            {"ListMetrics", list_metrics}});
 }
 
 void add_sts_operations(OperationTable& t) { t["GetCallerIdentity"] = get_caller_identity; }

@@ -157,13 +157,9 @@ json delete_endpoint_config(Context& c, const json& request) {
 }  // namespace
 
 void add_model_operations(OperationTable& t) {
-  t["CreateModel"] = create_model;
-  t["DescribeModel"] = describe_model;
-  t["ListModels"] = list_models;
-  t["DeleteModel"] = delete_model;
-  t["CreateEndpointConfig"] = create_endpoint_config;
-  t["DescribeEndpointConfig"] = describe_endpoint_config;
-  t["DeleteEndpointConfig"] = delete_endpoint_config;
+  t.insert({{"CreateModel", create_model}, {"DescribeModel", describe_model}, {"ListModels", list_models},
+            {"DeleteModel", delete_model}, {"CreateEndpointConfig", create_endpoint_config},
+            {"DescribeEndpointConfig", describe_endpoint_config}, {"DeleteEndpointConfig", delete_endpoint_config}});
 }
 
 }  // namespace segmaker::api

@@ -273,33 +273,26 @@ int Service::start() {
   if (o.log_retention_days > 0)
     s.logs->remove_older_than(now_milliseconds() - static_cast<std::int64_t>(o.log_retention_days) * 86400000LL);
   s.ingester = std::make_unique<LogIngester>(*s.logs, *s.metrics);
+  RunnerOptions children;
+  children.executable = o.executable;
+  children.threads = o.threads;
+  children.storage = o.storage;
+  children.logs = s.ingester.get();
+  children.keep_job_files = o.keep_job_files;
   TrainingRunnerOptions t;
-  t.jobs_dir = o.root / "training-jobs";
-  t.executable = o.executable;
-  t.max_jobs = o.max_jobs;
-  t.threads = o.threads;
+  static_cast<RunnerOptions&>(t) = children;
   t.stop_grace = o.stop_grace;
-  t.storage = o.storage;
-  t.keep_job_files = o.keep_job_files;
-  t.logs = s.ingester.get();
+  t.jobs_dir = o.root / "training-jobs";
+  t.max_jobs = o.max_jobs;
   s.training = std::make_unique<TrainingRunner>(*s.store, t);
   EndpointManagerOptions e;
+  static_cast<RunnerOptions&>(e) = children;  // instances stop within the default 30 s grace
   e.endpoints_dir = o.root / "endpoints";
-  e.models_dir = o.root / "models";
-  e.executable = o.executable;
-  e.threads = o.threads;
-  e.storage = o.storage;
-  e.logs = s.ingester.get();
-  e.keep_job_files = o.keep_job_files;
   s.endpoints = std::make_unique<EndpointManager>(*s.store, e);
   TransformRunnerOptions x;
-  x.jobs_dir = o.root / "transform-jobs";
-  x.executable = o.executable;
-  x.threads = o.threads;
+  static_cast<RunnerOptions&>(x) = children;
   x.stop_grace = o.stop_grace;
-  x.storage = o.storage;
-  x.logs = s.ingester.get();
-  x.keep_job_files = o.keep_job_files;
+  x.jobs_dir = o.root / "transform-jobs";
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
   s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, *s.logs, *s.metrics, o.region, o.account, o.limits,
                                o.storage.local_access, {}});

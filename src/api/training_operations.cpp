@@ -86,10 +86,8 @@ json stop(Context& c, const json& request) {
 }  // namespace
 
 void add_training_operations(OperationTable& t) {
-  t["CreateTrainingJob"] = create;
-  t["DescribeTrainingJob"] = describe;
-  t["ListTrainingJobs"] = list;
-  t["StopTrainingJob"] = stop;
+  t.insert({{"CreateTrainingJob", create}, {"DescribeTrainingJob", describe}, {"ListTrainingJobs", list},
+            {"StopTrainingJob", stop}});
 }
 
 }  // namespace segmaker::api

@@ -97,6 +97,16 @@ void TrainingRunner::set_status(const std::string& name, const std::string& seco
   if (r && is_terminal_training_status(r->status)) publish_log(name, true);
 }
 
+void TrainingRunner::fail(const std::string& name, const std::string& reason, bool log) {
+  if (log) append_log(name, "Failed: " + reason);  // the line first, as set_status writes it
+  store_.update(kKind, name, [&](Resource& r) {
+    if (is_terminal_training_status(r.status)) return;
+    fail_training_job(r.document, reason, now_seconds());
+    r.status = "Failed";
+    r.last_modified_time = r.document["LastModifiedTime"];
+  });
+}
+
 void TrainingRunner::start() {
   recover();
   scheduler_ = std::thread([this] { schedule_loop(); });
@@ -106,12 +116,8 @@ void TrainingRunner::recover() {
   for (const auto& r : store_.with_status(kKind, {"InProgress", "Stopping"})) {
     const std::string name = r.name;
     if (!fs::exists(job_dir(name) / "input" / "config" / "hyperparameters.json")) {
-      store_.update(kKind, name, [&](Resource& x) {
-        fail_training_job(x.document, "InternalServerError: the job's folder '" + job_dir(name).string() +
-                                          "' is gone, so the job cannot resume after the service restarted", now_seconds());
-        x.status = "Failed";
-        x.last_modified_time = x.document["LastModifiedTime"];
-      });
+      fail(name, "InternalServerError: the job's folder '" + job_dir(name).string() +
+                     "' is gone, so the job cannot resume after the service restarted", /*log=*/false);
       continue;
     }
     if (r.status == "Stopping") {
@@ -178,12 +184,7 @@ void TrainingRunner::supervise(const std::string& name, Running& running) {
     run_phases(name, running);
   } catch (const std::exception& e) {
     spdlog::error("training job {}: {}", name, e.what());
-    store_.update(kKind, name, [&](Resource& r) {
-      if (is_terminal_training_status(r.status)) return;
-      fail_training_job(r.document, std::string("InternalServerError: ") + e.what(), now_seconds());
-      r.status = "Failed";
-      r.last_modified_time = r.document["LastModifiedTime"];
-    });
+    fail(name, std::string("InternalServerError: ") + e.what());
   }
   if (const auto r = store_.get(kKind, name); r && is_terminal_training_status(r->status)) {
     if (!options_.keep_job_files)
@@ -204,13 +205,7 @@ void TrainingRunner::run_phases(const std::string& name, Running& running) {
       download_channels(doc->document, dir, options_.storage);
     } catch (const std::exception& e) {
       if (shutting_down_) return;
-      store_.update(kKind, name, [&](Resource& r) {
-        fail_training_job(r.document, std::string("ClientError: ") + e.what(), now_seconds());
-        r.status = "Failed";
-        r.last_modified_time = r.document["LastModifiedTime"];
-      });
-      append_log(name, std::string("Failed: ") + e.what());
-      return;
+      return fail(name, std::string("ClientError: ") + e.what());
     }
     std::ofstream(downloaded_marker(dir)) << now_seconds();
   }
@@ -316,13 +311,7 @@ void TrainingRunner::finish(const std::string& name, StopReason reason, std::opt
                         ? "the training process ended without writing a model"
                         : "the training process exited with status " + std::to_string(exit_status.value_or(-1)) +
                               "; the end of its log (segmaker api logs " + name + "):\n" + log_tail(log_path(name));
-    store_.update(kKind, name, [&](Resource& r) {
-      fail_training_job(r.document, "AlgorithmError: " + reason_text, now_seconds());
-      r.status = "Failed";
-      r.last_modified_time = r.document["LastModifiedTime"];
-    });
-    append_log(name, "Failed: " + reason_text);
-    return;
+    return fail(name, "AlgorithmError: " + reason_text);
   }
   if (model) {
     set_status(name, "Uploading", "Uploading generated training model");
@@ -335,13 +324,7 @@ void TrainingRunner::finish(const std::string& name, StopReason reason, std::opt
       });
       append_log(name, "model uploaded to " + uri);
     } catch (const std::exception& e) {
-      store_.update(kKind, name, [&](Resource& r) {
-        fail_training_job(r.document, std::string("ClientError: could not upload the model: ") + e.what(), now_seconds());
-        r.status = "Failed";
-        r.last_modified_time = r.document["LastModifiedTime"];
-      });
-      append_log(name, std::string("Failed: could not upload the model: ") + e.what());
-      return;
+      return fail(name, std::string("ClientError: could not upload the model: ") + e.what());
     }
   }
   if (reason == StopReason::MaxRuntime)

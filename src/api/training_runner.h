@@ -22,23 +22,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/storage.h"
+#include "api/runner_options.h"
 
 namespace segmaker::api {
 
 class Store;
-class LogIngester;
 
-struct TrainingRunnerOptions {
-  std::filesystem::path jobs_dir;    // <root>/training-jobs
-  std::filesystem::path executable;  // the segmaker binary
+// threads 0: the child's default (all cores); stop_grace: SageMaker's 120 s unless the service says.
+struct TrainingRunnerOptions : RunnerOptions {
+  TrainingRunnerOptions() { stop_grace = std::chrono::seconds(120); }
+  std::filesystem::path jobs_dir;  // <root>/training-jobs
   int max_jobs = 1;
-  int threads = 0;  // --threads of each job's process; 0 = the child's default (all cores)
-  std::chrono::milliseconds stop_grace{std::chrono::seconds(120)};
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
-  storage::StorageConfig storage;
-  LogIngester* logs = nullptr;  // follows each job's log into the log store (none: the log file only)
-  bool keep_job_files = false;  // a finished job's folder keeps more than its log (api/working_copy.h)
 };
 
 class TrainingRunner {
@@ -81,6 +76,9 @@ class TrainingRunner {
   // The log store has every line of the job's log so far; with `final` (the job ended) it stops following it.
   void publish_log(const std::string& name, bool final) const;
   void set_status(const std::string& name, const std::string& secondary, const std::string& message);
+  // Failed with `reason` as FailureReason ("ClientError: …"), unless the job is final already; with
+  // `log`, the job's log says it first.
+  void fail(const std::string& name, const std::string& reason, bool log = true);
 
   Store& store_;
   TrainingRunnerOptions options_;

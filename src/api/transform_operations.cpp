@@ -144,10 +144,8 @@ json stop(Context& c, const json& request) {
 }  // namespace
 
 void add_transform_operations(OperationTable& t) {
-  t["CreateTransformJob"] = create;
-  t["DescribeTransformJob"] = describe;
-  t["ListTransformJobs"] = list;
-  t["StopTransformJob"] = stop;
+  t.insert({{"CreateTransformJob", create}, {"DescribeTransformJob", describe}, {"ListTransformJobs", list},
+            {"StopTransformJob", stop}});
 }
 
 }  // namespace segmaker::api

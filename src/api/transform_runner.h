@@ -15,21 +15,15 @@
 #include <string>
 #include <thread>
 
-#include "storage/storage.h"
+#include "api/runner_options.h"
 
 namespace segmaker::api {
 
 class Store;
-class LogIngester;
 
-struct TransformRunnerOptions {
-  std::filesystem::path jobs_dir;    // <root>/transform-jobs
-  std::filesystem::path executable;  // the segmaker binary
-  int threads = 0;                   // --threads of each job's process (0: all cores)
-  std::chrono::milliseconds stop_grace{std::chrono::seconds(30)};
-  storage::StorageConfig storage;
-  LogIngester* logs = nullptr;  // follows each job's log into the log store (none: the log file only)
-  bool keep_job_files = false;  // a finished job's folder keeps more than its log (api/working_copy.h)
+// threads 0: all cores.
+struct TransformRunnerOptions : RunnerOptions {
+  std::filesystem::path jobs_dir;  // <root>/transform-jobs
 };
 
 class TransformRunner {
