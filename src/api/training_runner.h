@@ -5,7 +5,9 @@
 // running job walks it through Downloading (channels), Training (the child; StopTrainingJob and
 // MaxRuntimeInSeconds send SIGTERM: it checkpoints and exits, SIGKILL after `stop_grace`),
 // Uploading (model.tar.gz, output.tar.gz) and Completed / Failed / Stopped, writing each step to
-// the store. Each job's log (the child's output and the runner's own lines) is <job>/log.txt.
+// the store. Each job's log (the child's output and the runner's own lines) is <job>/log.txt, followed
+// into the log store (CloudWatch's /aws/sagemaker/TrainingJobs); once the job is final its folder keeps
+// only that file (api/working_copy.h).
 //
 // Restarts: jobs that were running when the service stopped (or was killed: the child gets
 // SIGTERM then, and checkpoints) go Interrupted → Starting and resume from their last checkpoint.

@@ -5,7 +5,8 @@
 // every answer to TransformOutput.S3OutputPath as "<input file name>.out" (SageMaker's names).
 // InProgress → Completed, or Failed (FailureReason), or Stopping → Stopped. A job the service was
 // running when it stopped runs again on the next start (answers already written are kept).
-// Its log: <root>/transform-jobs/<name>/log.txt.
+// Its log: <root>/transform-jobs/<name>/log.txt, followed into the log store (/aws/sagemaker/TransformJobs);
+// once the job is final its folder keeps only that file (api/working_copy.h).
 #include <atomic>
 #include <chrono>
 #include <filesystem>
