@@ -50,5 +50,6 @@ Command add_launch_command(CLI::App& app, const GlobalOptions& global);
 Command add_sync_command(CLI::App& app, const GlobalOptions& global);
 Command add_quantize_command(CLI::App& app, const GlobalOptions& global);
 Command add_api_command(CLI::App& app, const GlobalOptions& global);
+Command add_hyperparameters_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app

@@ -7,8 +7,6 @@ namespace segmaker::api {
 
 using json = nlohmann::json;
 
-namespace {
-
 // Tokens are "<kind>:<offset>": opaque to the clients, checked here.
 std::string make_token(const std::string& kind, std::size_t offset) { return kind + ":" + std::to_string(offset); }
 
@@ -19,8 +17,6 @@ std::size_t read_token(const std::string& kind, const std::string& token) {
     return static_cast<std::size_t>(std::stoull(token.substr(prefix.size())));
   throw validation_error("Invalid pagination token: '" + token.substr(0, 100) + "' was not returned by this List operation");
 }
-
-}  // namespace
 
 json list_resources(const Store& store, const json& request, const ListSpec& spec) {
   Validator v;

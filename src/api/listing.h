@@ -23,6 +23,11 @@ struct ListSpec {
   std::function<nlohmann::json(const Resource&)> summary;
 };
 
+// A NextToken for the page of `kind` starting at `offset`, and back (ValidationException for a token
+// this service did not issue for the same kind).
+std::string make_token(const std::string& kind, std::size_t offset);
+std::size_t read_token(const std::string& kind, const std::string& token);
+
 // Answers a List request from the store. Throws ApiError (ValidationException) for bad fields or a
 // NextToken this service did not issue for the same kind.
 nlohmann::json list_resources(const Store& store, const nlohmann::json& request, const ListSpec& spec);

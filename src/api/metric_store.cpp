@@ -88,6 +88,16 @@ std::vector<PeriodStatistics> MetricStore::statistics(const MetricId& m, std::in
   return out;
 }
 
+std::vector<double> MetricStore::values(const MetricId& m) const {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "SELECT sum / sample_count FROM metric_data WHERE namespace = ? AND name = ? AND dimensions = ? "
+                   "AND sample_count > 0 ORDER BY timestamp, rowid");
+  s.bind(m.name_space).bind(m.name).bind(dimensions_key(m.dimensions));
+  std::vector<double> out;
+  while (s.step()) out.push_back(s.real(0));
+  return out;
+}
+
 std::vector<MetricId> MetricStore::list(const std::string& name_space, const std::string& name,
                                         const std::vector<Dimension>& filter) const {
   std::vector<MetricId> out;

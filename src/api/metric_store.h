@@ -54,6 +54,9 @@ class MetricStore {
   // that has any (periods counted from `start`), oldest first.
   std::vector<PeriodStatistics> statistics(const MetricId& metric, std::int64_t start, std::int64_t end,
                                            int period_seconds) const;
+  // Every datapoint's value (its average, for a statistic set) of the metric with exactly these
+  // dimensions, oldest first: a training job's validation:mIOU after each epoch.
+  std::vector<double> values(const MetricId& metric) const;
   // The metrics that match: an empty namespace or name matches any; every filter dimension must be
   // among the metric's (an empty value matches any value of that name).
   std::vector<MetricId> list(const std::string& name_space, const std::string& name,

@@ -10,6 +10,7 @@ const OperationTable& operations() {
     add_model_operations(t);
     add_endpoint_operations(t);
     add_transform_operations(t);
+    add_tuning_operations(t);
     return t;
   }();
   return table;

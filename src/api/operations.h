@@ -20,6 +20,8 @@ class MetricStore;
 class TrainingRunner;
 class EndpointManager;
 class TransformRunner;
+class TuningRunner;
+class HyperparameterCatalog;
 
 struct ApiLimits {
   int max_waiting_jobs = 100;      // training + transform jobs in progress or waiting
@@ -31,6 +33,8 @@ struct Context {
   TrainingRunner& training;
   EndpointManager& endpoints;
   TransformRunner& transforms;
+  TuningRunner& tuning;
+  const HyperparameterCatalog& hyperparameters;  // the algorithm's, for tuning jobs' ranges
   LogStore& logs;
   MetricStore& metrics;
   std::string region = "us-east-1";
@@ -47,6 +51,11 @@ void add_training_operations(OperationTable& table);
 void add_model_operations(OperationTable& table);
 void add_endpoint_operations(OperationTable& table);
 void add_transform_operations(OperationTable& table);
+void add_tuning_operations(OperationTable& table);  // hyperparameter tuning jobs (tuning_operations.cpp)
+
+// CreateTrainingJob: validates, stores the job (its document also holding `extra`, e.g. a trial's
+// TuningJobArn) and wakes the runner. Throws ApiError. Tuning jobs create their trials with it.
+nlohmann::json create_training_job(Context& c, const nlohmann::json& request, const nlohmann::json& extra);
 void add_log_operations(OperationTable& table);     // CloudWatch Logs (log_operations.cpp)
 void add_metric_operations(OperationTable& table);  // CloudWatch metrics (metric_operations.cpp)
 void add_sts_operations(OperationTable& table);     // STS GetCallerIdentity (metric_operations.cpp)

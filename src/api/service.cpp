@@ -17,6 +17,7 @@
 #include "api/api_error.h"
 #include "api/auth.h"
 #include "api/endpoint_manager.h"
+#include "api/hyperparameter_catalog.h"
 #include "api/invocation_metrics.h"
 #include "api/log_ingester.h"
 #include "api/log_sources.h"
@@ -29,6 +30,7 @@
 #include "api/store.h"
 #include "api/training_runner.h"
 #include "api/transform_runner.h"
+#include "api/tuning_runner.h"
 #include "api/validation.h"
 #include "io/error.h"
 #include "io/sha256.h"
@@ -94,6 +96,8 @@ struct Service::State {
   std::unique_ptr<TrainingRunner> training;
   std::unique_ptr<EndpointManager> endpoints;
   std::unique_ptr<TransformRunner> transforms;
+  std::unique_ptr<HyperparameterCatalog> hyperparameters;
+  std::unique_ptr<TuningRunner> tuning;
   std::unique_ptr<Context> context;
   httplib::Server http;
   std::thread listener;
@@ -294,8 +298,15 @@ int Service::start() {
   x.stop_grace = o.stop_grace;
   x.jobs_dir = o.root / "transform-jobs";
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
-  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, *s.logs, *s.metrics, o.region, o.account, o.limits,
-                               o.storage.local_access, {}});
+  s.hyperparameters = std::make_unique<HyperparameterCatalog>(o.executable);
+  TuningRunnerHooks hooks;
+  hooks.create_training_job = [&s](const json& request, const json& extra) { create_training_job(*s.context, request, extra); };
+  hooks.stop_training_job = [&s](const std::string& name) {
+    if (const auto r = s.store->get("TrainingJob", name); r && r->status == "InProgress") s.training->stop(name);
+  };
+  s.tuning = std::make_unique<TuningRunner>(*s.store, *s.metrics, hooks);
+  s.context.reset(new Context{*s.store, *s.training, *s.endpoints, *s.transforms, *s.tuning, *s.hyperparameters, *s.logs,
+                              *s.metrics, o.region, o.account, o.limits, o.storage.local_access, {}});
 
   s.routes();
   s.port = o.port == 0 ? s.http.bind_to_any_port(o.host) : (s.http.bind_to_port(o.host, o.port) ? o.port : -1);
@@ -304,6 +315,7 @@ int Service::start() {
   s.training->start();
   s.transforms->start();
   s.endpoints->start();
+  s.tuning->start();
   s.listener = std::thread([&s] { s.http.listen_after_bind(); });
   s.started = true;
   spdlog::info("SageMaker API on http://{}:{} (state in '{}'; {} training job(s) at once{})", o.host, s.port, o.root.string(),
@@ -317,6 +329,7 @@ void Service::stop() {
   s.stopped = true;
   s.http.stop();
   if (s.listener.joinable()) s.listener.join();
+  s.tuning->shutdown();  // first: it must not create trials while the runners stop
   s.training->shutdown();
   s.transforms->shutdown();
   s.endpoints->shutdown();

@@ -32,7 +32,11 @@ Resource existing_job(Context& c, const json& request) {
   return *r;
 }
 
-json create(Context& c, const json& request) {
+json create(Context& c, const json& request) { return create_training_job(c, request, json::object()); }
+
+}  // namespace
+
+json create_training_job(Context& c, const json& request, const json& extra) {
   validate_create_training_job(request, c.local_access);
   const std::string name = request.at("TrainingJobName");
   std::lock_guard lock(c.create_mutex);
@@ -48,12 +52,15 @@ json create(Context& c, const json& request) {
   r.status = "InProgress";
   r.creation_time = r.last_modified_time = now_seconds();
   r.document = new_training_job_document(request, r.arn, r.creation_time);
+  r.document.update(extra);
   std::filesystem::remove_all(c.training.job_dir(name));  // a leftover of a database that was reset
   write_container_config(c.training.job_dir(name), request);
   if (!c.store.insert(r)) throw resource_in_use("A training job named '" + name + "' already exists");
   c.training.wake();
   return {{"TrainingJobArn", r.arn}};
 }
+
+namespace {
 
 json describe(Context& c, const json& request) { return public_document(existing_job(c, request).document); }
 

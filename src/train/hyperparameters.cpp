@@ -299,4 +299,38 @@ std::string describe_hyperparameters() {
   return os.str();
 }
 
+json hyperparameter_table() {
+  H defaults;
+  json table = json::array();
+  for (const auto& f : fields()) {
+    json row = {{"name", f.name}, {"required", f.required}, {"allowed", allowed_text(f)}};
+    if (!f.required) std::visit([&](auto member) { row["default"] = defaults.*member; }, f.member);
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(std::declval<H>().*member)>;
+          if constexpr (std::is_same_v<T, bool>) {
+            row["type"] = "Categorical";
+            row["values"] = {"True", "False"};
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            row["type"] = "Categorical";
+            row["values"] = f.choices;
+          } else {
+            row["type"] = std::is_same_v<T, int> ? "Integer" : std::is_same_v<T, double> ? "Continuous" : "IntegerList";
+            auto bound = [](double v) { return std::isfinite(v) ? json(v) : json(); };
+            row["min"] = bound(f.lo);
+            row["max"] = bound(f.hi == kInf ? f.limit : std::min(f.hi, f.limit));
+            row["min_open"] = f.lo_open;
+            row["max_open"] = f.hi != kInf && f.hi <= f.limit && f.hi_open;
+          }
+        },
+        f.member);
+    if (f.member.index() == 0 && !f.choices.empty()) {  // an integer with a list of values (output_stride)
+      row = {{"name", row["name"]}, {"required", f.required}, {"allowed", row["allowed"]}, {"default", row["default"]},
+             {"type", "Categorical"}, {"values", f.choices}};
+    }
+    table.push_back(row);
+  }
+  return table;
+}
+
 }  // namespace segmaker::train

@@ -74,5 +74,10 @@ nlohmann::json to_json(const Hyperparameters& h);
 
 // A table of all names, defaults and allowed values (for --help and the docs).
 std::string describe_hyperparameters();
+// The same table as JSON (`segmaker hyperparameters --json`: what the API's tuning jobs check their
+// ranges against): [{"name", "type": Integer | Continuous | Categorical | IntegerList, "default",
+// "required", "allowed" (the sentence), "min", "max" (null when unbounded), "min_open", "max_open",
+// "values" (Categorical: the choices; "True"/"False" for a boolean)}].
+nlohmann::json hyperparameter_table();
 
 }  // namespace segmaker::train
