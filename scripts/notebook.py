@@ -17,23 +17,8 @@ is misconfigured). Prints "NOTEBOOK OK" at the end; a failed cell raises.
 import argparse
 import json
 import os
-import socket
-import sys
 
-# --- the guard: loopback only -------------------------------------------------------------------
-_connect = socket.socket.connect
-
-
-def _loopback_only(self, address):
-    host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
-            print("NON-LOOPBACK CONNECTION to %r" % (address,), file=sys.stderr, flush=True)
-            os._exit(3)
-    return _connect(self, address)
-
-
-socket.socket.connect = _loopback_only
+import loopback_guard  # noqa: F401  (first: every connection must go to loopback)
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("data_dir")

@@ -111,7 +111,7 @@ class Clients : public ::testing::Test {
   }
   void start_api() {
     std::vector<std::string> args{"--threads", "2", "api", "--port", std::to_string(port_), "--root", (dir_ / "root").string(),
-                                  "--max-jobs", "1", "--stop-grace", "30"};
+                                  "--max-jobs", std::to_string(max_jobs_), "--stop-grace", "30"};
     if (!bucket_->is_s3()) {  // the operator admits the local bucket folder
       fs::create_directories(dir_ / "bucket");
       args.insert(args.end(), {"--allow-local-path", (dir_ / "bucket").string()});
@@ -194,6 +194,7 @@ class Clients : public ::testing::Test {
   }
 
   TempDir dir_;
+  int max_jobs_ = 1;  // training jobs at once (--max-jobs); a fixture sets it before SetUp
   std::unique_ptr<Bucket> bucket_;
   int port_ = 0;
   std::string url_;
