@@ -193,6 +193,29 @@ void api_request_seeds() {
   put("fuzz_api_request", "no-target.txt", "\n{}");
 }
 
+// CreateHyperParameterTuningJob as the SDK 2.257 sends it (../shared/docs/sagemaker-api.md §7), and the
+// other strategies' shapes.
+void tuning_request_seeds() {
+  const std::string definition =
+      R"("TrainingJobDefinition": {"StaticHyperParameters": {"backbone": "resnet-50", "algorithm": "fcn", "num_classes": "3", "num_training_samples": "400", "epochs": "10", "use_pretrained_model": "True", "_tuning_objective_metric": "validation:mIOU"}, "RoleArn": "arn:aws:iam::000000000000:role/R", "OutputDataConfig": {"S3OutputPath": "s3://b/out"}, "StoppingCondition": {"MaxRuntimeInSeconds": 86400}, "HyperParameterTuningResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.p3.2xlarge", "VolumeSizeInGB": 30}, "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1"}, "InputDataConfig": [{"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/train", "S3DataDistributionType": "FullyReplicated"}}, "ContentType": "image/jpeg", "ChannelName": "train"}, {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/ta"}}, "ChannelName": "train_annotation"}, {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/v"}}, "ChannelName": "validation"}, {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "/tmp/va"}}, "ChannelName": "validation_annotation"}]})";
+  const std::string ranges =
+      R"("ParameterRanges": {"ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.0001", "MaxValue": "0.1", "ScalingType": "Logarithmic"}, {"Name": "momentum", "MinValue": "0.9", "MaxValue": "0.999", "ScalingType": "ReverseLogarithmic"}], "CategoricalParameterRanges": [{"Name": "optimizer", "Values": ["sgd", "adam"]}], "IntegerParameterRanges": [{"Name": "mini_batch_size", "MinValue": "4", "MaxValue": "16", "ScalingType": "Auto"}]})";
+  auto put_tuning = [&](const std::string& name, const std::string& config, const std::string& extra = "") {
+    put("fuzz_tuning_request", name,
+        R"({"HyperParameterTuningJobName": "semantic-segmentatio-261207-0257", "HyperParameterTuningJobConfig": {)" + config +
+            "}, " + definition + extra + "}");
+  };
+  put_tuning("sdk-bayesian.json",
+             R"("Strategy": "Bayesian", "ResourceLimits": {"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 2}, "TrainingJobEarlyStoppingType": "Auto", "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:mIOU"}, )" + ranges);
+  put_tuning("hyperband.json",
+             R"("Strategy": "Hyperband", "StrategyConfig": {"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 27}}, "ResourceLimits": {"MaxNumberOfTrainingJobs": 30, "MaxParallelTrainingJobs": 3, "MaxRuntimeInSeconds": 3600}, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:pixel_accuracy"}, "RandomSeed": 7, )" + ranges);
+  put_tuning("grid.json",
+             R"("Strategy": "Grid", "ResourceLimits": {"MaxParallelTrainingJobs": 1}, "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:loss"}, "ParameterRanges": {"CategoricalParameterRanges": [{"Name": "optimizer", "Values": ["sgd", "adam", "nag"]}, {"Name": "output_stride", "Values": ["8", "16"]}, {"Name": "syncbn", "Values": ["True", "False"]}]})");
+  put_tuning("random-criteria.json",
+             R"("Strategy": "Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 100, "MaxParallelTrainingJobs": 10}, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:mIOU"}, "TuningJobCompletionCriteria": {"TargetObjectiveMetricValue": 0.9, "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 5}}, "ParameterRanges": {"IntegerParameterRanges": [{"Name": "seed", "MinValue": "0", "MaxValue": "9007199254740992"}], "ContinuousParameterRanges": [{"Name": "weight_decay", "MinValue": "1e-5", "MaxValue": "1e-3"}]})",
+             R"(, "WarmStartConfig": {"WarmStartType": "TransferLearning", "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "parent"}]})");
+}
+
 // One request in fuzz_sigv4's format (fuzz/targets/fuzz_sigv4.cpp).
 std::string sigv4_input(const std::string& authorization, const std::string& amz_date, const std::string& request_line,
                         const std::vector<std::string>& headers, const std::string& key_file, const std::string& body) {
@@ -300,6 +323,7 @@ int main(int argc, char** argv) {
   text_seeds();
   http_seeds();
   api_request_seeds();
+  tuning_request_seeds();
   sigv4_seeds();
   query_seeds();
   return 0;

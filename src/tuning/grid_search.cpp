@@ -8,6 +8,8 @@ namespace segmaker::tuning {
 
 namespace {
 
+constexpr std::size_t kMaxGrid = 1000000;
+
 class GridSearch : public SearchStrategy {
  public:
   explicit GridSearch(std::vector<ParameterRange> space) : space_(std::move(space)) {
@@ -15,12 +17,13 @@ class GridSearch : public SearchStrategy {
       if (r.kind != RangeKind::Categorical)
         throw UserError("the Grid strategy searches categorical ranges only; '" + r.name + "' is " + to_string(r.kind) +
                         ": give its values as a CategoricalParameterRange");
-      size_ *= r.values.size();
+      // saturating: 30 ranges of 30 values overflow any integer, and no tuning job runs more than kMaxGrid trials
+      size_ = size_ > kMaxGrid / r.values.size() ? kMaxGrid : size_ * r.values.size();
     }
   }
 
   std::optional<Assignment> propose(std::size_t index, const std::vector<Evaluation>&) const override {
-    if (index >= size_) return std::nullopt;
+    if (index >= size_) return std::nullopt;  // (a saturated grid still enumerates its first kMaxGrid points)
     Assignment a;
     std::size_t rest = index;
     for (std::size_t i = space_.size(); i-- > 0;) {

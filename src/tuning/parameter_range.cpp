@@ -56,6 +56,8 @@ std::string range_problem(const ParameterRange& r) {
     return "MinValue (" + format_value(r, r.min) + ") must be less than or equal to MaxValue (" + format_value(r, r.max) + ")";
   if (r.kind == RangeKind::Integer && (r.min != std::floor(r.min) || r.max != std::floor(r.max)))
     return "an integer range needs integer MinValue and MaxValue";
+  if (r.kind == RangeKind::Integer && (std::fabs(r.min) > 9007199254740992.0 || std::fabs(r.max) > 9007199254740992.0))
+    return "an integer range must lie within -2^53 … 2^53";
   if (r.scaling == Scaling::Logarithmic && r.min <= 0)
     return "Logarithmic scaling requires MinValue > 0, got " + format_value(r, r.min);
   if (r.scaling == Scaling::ReverseLogarithmic && (r.min < 0 || r.max >= 1))
