@@ -15,10 +15,9 @@ Every connection that is not to loopback ends the run (the SDK reaches for the c
 is misconfigured). Prints "NOTEBOOK OK" at the end; a failed cell raises.
 """
 import argparse
-import json
 import os
 
-import loopback_guard  # noqa: F401  (first: every connection must go to loopback)
+from notebook_common import cell_printer, estimator_hyperparameters  # first: the loopback guard
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("data_dir")
@@ -27,17 +26,11 @@ parser.add_argument("out_dir")
 parser.add_argument("--hyperparameters", help="JSON file of the Estimator's hyperparameters")
 parser.add_argument("--transform-images", type=int, default=0, help="validation images to transform (0: all)")
 args = parser.parse_args()
-hyperparameters = {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "True", "num_classes": 3,
-                   "epochs": 2, "mini_batch_size": 8, "crop_size": 240, "base_size": 240}
-if args.hyperparameters:
-    with open(args.hyperparameters) as f:
-        hyperparameters = json.load(f)
-hyperparameters["num_training_samples"] = len([n for n in os.listdir(os.path.join(args.data_dir, "train"))
-                                               if n.endswith(".jpg")])
-
-
-def cell(title):
-    print("\n== notebook: " + title, flush=True)
+hyperparameters = estimator_hyperparameters(
+    {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "True", "num_classes": 3,
+     "epochs": 2, "mini_batch_size": 8, "crop_size": 240, "base_size": 240},
+    args.hyperparameters, args.data_dir)
+cell = cell_printer("notebook")
 
 
 # --- the notebook --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import argparse
 import json
 import os
 
-import loopback_guard  # noqa: F401  (first: every connection must go to loopback)
+from notebook_common import cell_printer, estimator_hyperparameters  # first: the loopback guard
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("data_dir")
@@ -26,17 +26,11 @@ parser.add_argument("--max-jobs", type=int, default=4)
 parser.add_argument("--max-parallel-jobs", type=int, default=2)
 parser.add_argument("--early-stopping", default="Auto", choices=["Auto", "Off"])
 args = parser.parse_args()
-hyperparameters = {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "True", "num_classes": 3,
-                   "epochs": 3, "crop_size": 240, "base_size": 240, "freeze_backbone": "True"}
-if args.hyperparameters:
-    with open(args.hyperparameters) as f:
-        hyperparameters = json.load(f)
-hyperparameters["num_training_samples"] = len([n for n in os.listdir(os.path.join(args.data_dir, "train"))
-                                               if n.endswith(".jpg")])
-
-
-def cell(title):
-    print("\n== tuning: " + title, flush=True)
+hyperparameters = estimator_hyperparameters(
+    {"backbone": "resnet-50", "algorithm": "fcn", "use_pretrained_model": "True", "num_classes": 3,
+     "epochs": 3, "crop_size": 240, "base_size": 240, "freeze_backbone": "True"},
+    args.hyperparameters, args.data_dir)
+cell = cell_printer("tuning")
 
 
 import sagemaker  # noqa: E402
