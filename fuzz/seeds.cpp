@@ -211,8 +211,10 @@ void tuning_request_seeds() {
              R"("Strategy": "Hyperband", "StrategyConfig": {"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 27}}, "ResourceLimits": {"MaxNumberOfTrainingJobs": 30, "MaxParallelTrainingJobs": 3, "MaxRuntimeInSeconds": 3600}, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:pixel_accuracy"}, "RandomSeed": 7, )" + ranges);
   put_tuning("grid.json",
              R"("Strategy": "Grid", "ResourceLimits": {"MaxParallelTrainingJobs": 1}, "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:loss"}, "ParameterRanges": {"CategoricalParameterRanges": [{"Name": "optimizer", "Values": ["sgd", "adam", "nag"]}, {"Name": "output_stride", "Values": ["8", "16"]}, {"Name": "syncbn", "Values": ["True", "False"]}]})");
-  put_tuning("random-criteria.json",
-             R"("Strategy": "Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 100, "MaxParallelTrainingJobs": 10}, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:mIOU"}, "TuningJobCompletionCriteria": {"TargetObjectiveMetricValue": 0.9, "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 5}}, "ParameterRanges": {"IntegerParameterRanges": [{"Name": "seed", "MinValue": "0", "MaxValue": "9007199254740992"}], "ContinuousParameterRanges": [{"Name": "weight_decay", "MinValue": "1e-5", "MaxValue": "1e-3"}]})",
+  const std::string random =
+      R"("Strategy": "Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 100, "MaxParallelTrainingJobs": 10}, "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:mIOU"}, "TuningJobCompletionCriteria": {"TargetObjectiveMetricValue": 0.9, "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 5}}, "ParameterRanges": {"IntegerParameterRanges": [{"Name": "seed", "MinValue": "0", "MaxValue": "9007199254740992"}], "ContinuousParameterRanges": [{"Name": "weight_decay", "MinValue": "1e-5", "MaxValue": "1e-3"}]})";
+  put_tuning("random-criteria.json", random);
+  put_tuning("warm-start-missing-parent.json", random,
              R"(, "WarmStartConfig": {"WarmStartType": "TransferLearning", "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "parent"}]})");
 }
 

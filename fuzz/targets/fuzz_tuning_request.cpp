@@ -5,7 +5,7 @@
 // afterwards -- its document, its TuningSpec, its search strategy's first proposals (with and
 // without finished trials) -- every proposed value lies in its range and belongs to it, and every
 // trial's CreateTrainingJob request passes CreateTrainingJob's own validation (a tuning job never
-// launches a trial the API would refuse).
+// launches a trial the API would refuse) and its hyperparameters pass the algorithm's parser.
 #include <unistd.h>
 
 #include <cmath>
@@ -44,7 +44,7 @@ const segmaker::storage::LocalAccess& local_access() {
 }
 
 const HyperparameterCatalog& catalog() {
-  static const HyperparameterCatalog c(segmaker::train::hyperparameter_table());
+  static const HyperparameterCatalog c(segmaker::train::hyperparameter_table(), segmaker::train::hyperparameters_problem);
   return c;
 }
 
@@ -69,6 +69,8 @@ void check_proposal(const segmaker::tuning::Assignment& a, const TuningSpec& spe
   } catch (const ApiError& e) {
     broken(std::string("a trial's CreateTrainingJob is refused: ") + e.what() + "\n" + request.dump());
   }
+  if (const std::string problem = segmaker::train::hyperparameters_problem(request.at("HyperParameters")); !problem.empty())
+    broken("a trial's hyperparameters are refused by the algorithm: " + problem + "\n" + request.dump());
 }
 
 void check_valid(const json& request) {

@@ -60,27 +60,49 @@ std::vector<HyperparameterInfo> parse_hyperparameter_table(const json& table) {
 
 HyperparameterCatalog::HyperparameterCatalog(std::filesystem::path executable) : executable_(std::move(executable)) {}
 
-HyperparameterCatalog::HyperparameterCatalog(const json& table) : table_(parse_hyperparameter_table(table)) {}
+HyperparameterCatalog::HyperparameterCatalog(const json& table, Checker checker)
+    : checker_(std::move(checker)), table_(parse_hyperparameter_table(table)) {}
 
-void HyperparameterCatalog::load() const {
-  if (table_) return;
-  io::TempDir tmp("segmaker-hyperparameters");
-  const auto out = tmp.path() / "table.json";
-  ChildSpec spec{executable_, {"hyperparameters", "--json"}, {}, out};
-  ChildProcess child(spec);
+namespace {
+
+// `executable hyperparameters <args>`'s standard output, parsed. Throws UserError.
+json ask_executable(const std::filesystem::path& executable, std::vector<std::string> args, const io::TempDir& tmp) {
+  args.insert(args.begin(), "hyperparameters");
+  const auto out = tmp.path() / "answer.json";
+  ChildProcess child(ChildSpec{executable, args, {}, out});
   WaitHooks hooks;
   hooks.poll_interval = std::chrono::milliseconds(20);
   hooks.stop_requested = [] { return false; };
   const int status = child.wait(hooks);
   const std::string text = io::read_file(out);
-  if (status != 0)
-    throw UserError("`" + executable_.string() + " hyperparameters --json` exited with status " + std::to_string(status) +
-                    ": " + text.substr(0, 500));
-  try {
-    table_ = parse_hyperparameter_table(json::parse(text));
-  } catch (const json::exception& e) {
-    throw UserError("`" + executable_.string() + " hyperparameters --json` printed no JSON: " + e.what());
+  const std::string command = "`" + executable.string() + " hyperparameters " + args.at(1) + "`";
+  if (status != 0) throw UserError(command + " exited with status " + std::to_string(status) + ": " + text.substr(0, 500));
+  const json answer = json::parse(text, nullptr, false);
+  if (answer.is_discarded()) throw UserError(command + " printed no JSON: " + text.substr(0, 200));
+  return answer;
+}
+
+}  // namespace
+
+void HyperparameterCatalog::load() const {
+  if (table_) return;
+  io::TempDir tmp("segmaker-hyperparameters");
+  table_ = parse_hyperparameter_table(ask_executable(executable_, {"--json"}, tmp));
+}
+
+std::vector<std::string> HyperparameterCatalog::problems(const json& sets) const {
+  std::vector<std::string> out;
+  if (checker_ || executable_.empty()) {
+    for (const auto& set : sets) out.push_back(checker_ ? checker_(set) : "");
+    return out;
   }
+  io::TempDir tmp("segmaker-hyperparameters");
+  io::write_file_atomic(tmp.path() / "sets.json", sets.dump());
+  const json answer = ask_executable(executable_, {"--check", (tmp.path() / "sets.json").string()}, tmp);
+  if (!answer.is_array() || answer.size() != sets.size())
+    throw UserError("`" + executable_.string() + " hyperparameters --check` answered " + answer.dump().substr(0, 200));
+  for (const auto& problem : answer) out.push_back(problem.is_string() ? problem.get<std::string>() : problem.dump());
+  return out;
 }
 
 std::optional<HyperparameterInfo> HyperparameterCatalog::find(const std::string& name) const {

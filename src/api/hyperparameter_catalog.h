@@ -1,9 +1,11 @@
 #pragma once
 // The algorithm's hyperparameters as the API knows them: names, types, bounds and values, read from
 // the one table that owns them (train/hyperparameters.cpp) through `segmaker hyperparameters --json`
-// -- the API links no model code, so it asks the executable its jobs run, once, on first use. Tuning
-// jobs check their ranges and static hyperparameters against it. Thread-safe.
+// -- the API links no model code, so it asks the executable its jobs run, once, on first use -- and
+// whole hyperparameter sets checked by the one parser (`segmaker hyperparameters --check`). Tuning
+// jobs check their ranges and their trials' hyperparameters with it. Thread-safe.
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,8 +31,10 @@ class HyperparameterCatalog {
  public:
   // Asks `executable hyperparameters --json` on first use.
   explicit HyperparameterCatalog(std::filesystem::path executable);
-  // From the table itself (tests, or a caller that has it).
-  explicit HyperparameterCatalog(const nlohmann::json& table);
+  // What is wrong with a set of hyperparameters ("" when nothing).
+  using Checker = std::function<std::string(const nlohmann::json& hyperparameters)>;
+  // From the table itself and, optionally, the parser (tests, fuzzing); without one every set passes.
+  explicit HyperparameterCatalog(const nlohmann::json& table, Checker checker = {});
 
   // Nothing when no hyperparameter has that name. Throws UserError when the executable cannot tell.
   std::optional<HyperparameterInfo> find(const std::string& name) const;
@@ -38,10 +42,14 @@ class HyperparameterCatalog {
   // hyperparameter's (Continuous on an integer, Integer or Continuous on a categorical), bounds or
   // values outside what the hyperparameter allows.
   std::string range_problem(const tuning::ParameterRange& range) const;
+  // What the algorithm's parser says of each set, in order ("" for one that parses). One
+  // `segmaker hyperparameters --check` for them all. Throws UserError when the executable cannot tell.
+  std::vector<std::string> problems(const nlohmann::json& sets) const;
 
  private:
   void load() const;
   std::filesystem::path executable_;
+  Checker checker_;
   mutable std::mutex mutex_;
   mutable std::optional<std::vector<HyperparameterInfo>> table_;
 };

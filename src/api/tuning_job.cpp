@@ -192,6 +192,46 @@ void validate_definition(Validator& v, const json& request, const std::vector<tu
            "The objective " + metric + " is computed on the validation channel: give the trials a 'validation' channel");
 }
 
+// The trials' hyperparameters at the corners of the space -- each range at each of its ends (every value of a
+// categorical one) with the others all at their low or all at their high ends -- checked by the
+// algorithm's own parser: a space whose trials it would refuse is refused now (interactions of two
+// ranges, e.g. warmup_epochs against epochs, show at these corners).
+void validate_trial_hyperparameters(Validator& v, const json& request, const std::vector<tuning::ParameterRange>& ranges,
+                                    const HyperparameterCatalog& catalog) {
+  const json& def = request.at("TrainingJobDefinition");
+  json base = def.value("StaticHyperParameters", json::object());
+  const json& config = request.at("HyperParameterTuningJobConfig");
+  const json hb = config.value("StrategyConfig", json::object()).value("HyperbandStrategyConfig", json::object());
+  if (config.value("Strategy", "") == "Hyperband" && hb.contains("MaxResource") && hb["MaxResource"].is_number_integer())
+    base["epochs"] = std::to_string(hb["MaxResource"].get<long long>());
+  json sets = json::array();
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    std::vector<double> ends = {0.0, 1.0};
+    if (ranges[i].kind == tuning::RangeKind::Categorical) {
+      ends.clear();
+      for (std::size_t k = 0; k < ranges[i].values.size(); ++k) ends.push_back(tuning::to_unit(ranges[i], static_cast<double>(k)));
+    }
+    for (double end : ends)
+      for (double others : {0.0, 1.0}) {
+        std::vector<double> point(ranges.size(), others);
+        point[i] = end;
+        json set = base;
+        for (const auto& [name, value] : tuning::assignment_at(ranges, point)) set[name] = value;
+        if (seen.insert(set.dump()).second) sets.push_back(set);
+      }
+  }
+  if (ranges.empty()) sets.push_back(base);
+  const auto problems = catalog.problems(sets);
+  for (std::size_t i = 0; i < problems.size(); ++i)
+    if (!problems[i].empty()) {
+      json tuned = json::object();
+      for (const auto& r : ranges) tuned[r.name] = sets[i][r.name];
+      return v.fail(quote_value(problems[i]), "trainingJobDefinition.staticHyperParameters",
+                    "the trials' hyperparameters would be refused by the algorithm (e.g. with " + tuned.dump() + ")");
+    }
+}
+
 void validate_warm_start(Validator& v, const json& request, const Store& store) {
   static const StringRule types = StringRule::one_of({"IdenticalDataAndAlgorithm", "TransferLearning"});
   static const StringRule name_rule = StringRule::matching(1, 32, "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}");
@@ -250,6 +290,8 @@ void validate_create_tuning_job(const json& r, const storage::LocalAccess& local
   validate_warm_start(v, r, store);
   v.throw_if_invalid();
   validate_definition(v, r, ranges, local, catalog);
+  v.throw_if_invalid();
+  validate_trial_hyperparameters(v, r, ranges, catalog);
   v.throw_if_invalid();
 }
 

@@ -22,6 +22,7 @@ using H = Hyperparameters;
 using Member = std::variant<int H::*, double H::*, bool H::*, std::string H::*, std::vector<int> H::*>;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kIntMagnitude = 2e9;  // an int hyperparameter's values lie within ±kIntMagnitude
 
 // One row of the table. Numeric ranges: lo/hi with open or closed ends. Strings: `choices`.
 struct Field {
@@ -157,7 +158,7 @@ void check_range(const Field& f, const json& v, double d) {
 
 int parse_int(const Field& f, const json& v) {
   double d = parse_number(f, v);
-  if (d != std::floor(d) || std::fabs(d) > 2e9) bad_value(f, v);
+  if (d != std::floor(d) || std::fabs(d) > kIntMagnitude) bad_value(f, v);
   if (f.choices.empty()) check_range(f, v, d);
   return static_cast<int>(d);
 }
@@ -316,9 +317,10 @@ json hyperparameter_table() {
             row["values"] = f.choices;
           } else {
             row["type"] = std::is_same_v<T, int> ? "Integer" : std::is_same_v<T, double> ? "Continuous" : "IntegerList";
+            const bool integer = !std::is_same_v<T, double>;
             auto bound = [](double v) { return std::isfinite(v) ? json(v) : json(); };
-            row["min"] = bound(f.lo);
-            row["max"] = bound(f.hi == kInf ? f.limit : std::min(f.hi, f.limit));
+            row["min"] = bound(integer ? std::max(f.lo, -kIntMagnitude) : f.lo);
+            row["max"] = bound(std::min({f.hi, f.limit, integer ? kIntMagnitude : kInf}));
             row["min_open"] = f.lo_open;
             row["max_open"] = f.hi != kInf && f.hi <= f.limit && f.hi_open;
           }
@@ -331,6 +333,15 @@ json hyperparameter_table() {
     table.push_back(row);
   }
   return table;
+}
+
+std::string hyperparameters_problem(const json& object) {
+  try {
+    parse_hyperparameters(object, /*require_data_fields=*/false);
+    return "";
+  } catch (const UserError& e) {
+    return e.what();
+  }
 }
 
 }  // namespace segmaker::train

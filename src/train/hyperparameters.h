@@ -79,5 +79,8 @@ std::string describe_hyperparameters();
 // "required", "allowed" (the sentence), "min", "max" (null when unbounded), "min_open", "max_open",
 // "values" (Categorical: the choices; "True"/"False" for a boolean)}].
 nlohmann::json hyperparameter_table();
+// What parse_hyperparameters (num_classes / num_training_samples may be absent) says of `object`: "" when
+// it parses, else its message. `segmaker hyperparameters --check` answers with it for the API's tuning jobs.
+std::string hyperparameters_problem(const nlohmann::json& object);
 
 }  // namespace segmaker::train

@@ -101,6 +101,16 @@ TEST(Tuning, RequestsSageMakerWouldRefuseAreValidationErrorsThatSayWhy) {
                                             {"ParentHyperParameterTuningJobs", {{{"HyperParameterTuningJobName", "nope"}}}}};
                   }),
                   "parent tuning job does not exist"));
+  EXPECT_TRUE(has(refusal(api, [](json& r) {
+                    config(r)["ParameterRanges"]["IntegerParameterRanges"].push_back({{"Name", "seed"}, {"MinValue", "0"}, {"MaxValue", "3000000000"}});
+                  }),
+                  "goes outside what it allows"));
+  // the trials' hyperparameters go through the algorithm's own parser (segmaker hyperparameters --check)
+  const std::string warmup = refusal(api, [](json& r) { r["TrainingJobDefinition"]["StaticHyperParameters"]["warmup_epochs"] = "5"; });
+  EXPECT_TRUE(has(warmup, "would be refused by the algorithm"));
+  EXPECT_TRUE(has(warmup, "warmup_epochs = 5 must be smaller than epochs = 1"));
+  EXPECT_TRUE(has(refusal(api, [](json& r) { r["TrainingJobDefinition"]["StaticHyperParameters"]["epochs"] = "many"; }),
+                  "hyperparameter epochs = \"many\" is invalid"));
   const ApiReply missing = api.call("DescribeHyperParameterTuningJob", {{"HyperParameterTuningJobName", "nope"}});
   EXPECT_EQ(missing.type(), "ResourceNotFound") << missing.body;
   EXPECT_EQ(api.call("ListHyperParameterTuningJobs").body["HyperParameterTuningJobSummaries"].size(), 0u) << "nothing was created";
