@@ -3,11 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <optional>
 
 #include "io/error.h"
 #include "train/distributed/communicator.h"
 #include "train/distributed/distributed_config.h"
+#include "train/distributed/launcher.h"
 #include "train/hyperparameters.h"
 #include "train/job_storage.h"
 #include "sagemaker/container_layout.h"
@@ -107,6 +109,7 @@ TrainResult run(const TrainJobRequest& r, const TrainOptions& o) {
 }  // namespace
 
 TrainResult run_train_job(const TrainJobRequest& r) {
+  if (r.distributed) bind_to_launcher([](const char* name) { return std::getenv(name); });  // die with `segmaker launch`
   if (r.sagemaker) return run(r, assemble_train_job(r));
   if (r.data_dir.empty() || r.hyperparameters_file.empty() || r.output_dir.empty())
     throw UserError("train needs --data, --hyperparameters and --output (or --sagemaker)");

@@ -172,6 +172,52 @@ TEST_F(DistributedCli, SigtermToTheLauncherStopsEveryRankAtTheSameStepWithACheck
   EXPECT_LT(test::count_lines(dir_ / "out" / "metrics.jsonl"), 30);
 }
 
+// What a scheduler's scancel, or a node's OOM killer, does to `segmaker launch`: SIGKILL, no chance to
+// forward anything. Its ranks must not run on as orphans.
+TEST_F(DistributedCli, ARankNeverOutlivesItsLauncher) {
+  hp_["epochs"] = "30";
+  const fs::path hp = write_hp("hp.json");
+  std::vector<std::string> launch{"launch", "--nproc", "2", "--"};
+  for (const auto& a : train_args(hp, "out")) launch.push_back(a);
+  const pid_t launcher = test::spawn_cli(launch, dir_ / "launch.log");
+  ASSERT_TRUE(test::wait_until([&] { return fs::exists(dir_ / "out" / "checkpoints" / "checkpoint.pt"); }, std::chrono::seconds(120)))
+      << test::read_text(dir_ / "launch.log");
+  std::vector<pid_t> ranks;
+  const std::string log = test::read_text(dir_ / "launch.log");
+  for (std::size_t at = log.find("started (pid "); at != std::string::npos; at = log.find("started (pid ", at + 1))
+    ranks.push_back(static_cast<pid_t>(std::stol(log.substr(at + 13))));
+  ASSERT_EQ(ranks.size(), 2u) << log;
+  auto running = [](pid_t pid) {  // alive and not a zombie waiting for its reaper
+    const std::string stat = test::read_text("/proc/" + std::to_string(pid) + "/stat");
+    const auto state = stat.rfind(") ");
+    return state != std::string::npos && stat[state + 2] != 'Z';
+  };
+  ASSERT_TRUE(running(ranks[0]) && running(ranks[1]));
+  ::kill(launcher, SIGKILL);
+  EXPECT_EQ(test::wait_exit(launcher), 128 + SIGKILL);
+  const auto killed_at = std::chrono::steady_clock::now();
+  EXPECT_TRUE(test::wait_until([&] { return !running(ranks[0]) && !running(ranks[1]); }, std::chrono::seconds(10)))
+      << "a rank outlived its launcher";
+  std::cout << "[ measured ] both ranks gone " << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count()
+            << " s after the launcher was killed\n";
+}
+
+TEST_F(DistributedCli, ARankWhoseLauncherIsGoneDoesNotStart) {
+  const fs::path hp = write_hp("hp.json");
+  std::vector<std::string> args{"--threads", "1"};
+  for (const auto& a : train_args(hp, "out")) args.push_back(a);
+  args.insert(args.begin() + 3, "--distributed");
+  const int port = io::free_port();
+  std::vector<std::pair<std::string, std::string>> env{{"WORLD_SIZE", "1"}, {"RANK", "0"}, {"MASTER_ADDR", "127.0.0.1"},
+                                                       {"MASTER_PORT", std::to_string(port)}, {"SEGMAKER_LAUNCHER_PID", "999999"}};
+  EXPECT_EQ(test::wait_exit(test::spawn_cli(args, dir_ / "orphan.log", env)), 1);
+  EXPECT_NE(test::read_text(dir_ / "orphan.log").find("the launcher (pid 999999) that started this rank is gone"), std::string::npos)
+      << test::read_text(dir_ / "orphan.log");
+  env.back().second = "twelve";
+  EXPECT_EQ(test::wait_exit(test::spawn_cli(args, dir_ / "bad.log", env)), 1);
+  EXPECT_NE(test::read_text(dir_ / "bad.log").find("SEGMAKER_LAUNCHER_PID must be a process id"), std::string::npos);
+}
+
 TEST_F(DistributedCli, LauncherNamesTheRankThatFailedAndItsReason) {
   const fs::path hp = write_hp("hp.json");
   hp_["mini_batch_size"] = "5";  // not divisible by 2 ranks

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,6 +109,19 @@ std::vector<std::pair<std::string, std::string>> rank_environment(const LaunchOp
           {"OMP_NUM_THREADS", std::to_string(threads_per_rank(o))}};
 }
 
+void bind_to_launcher(const std::function<const char*(const char*)>& lookup) {
+  const char* value = lookup("SEGMAKER_LAUNCHER_PID");
+  if (value == nullptr || *value == '\0') return;
+  char* end = nullptr;
+  const long launcher = std::strtol(value, &end, 10);
+  if (*end != '\0' || launcher <= 1) throw UserError(std::string("SEGMAKER_LAUNCHER_PID must be a process id, got '") + value + "'");
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    throw UserError(std::string("cannot ask to be stopped with the launcher: ") + std::strerror(errno));
+  // The launcher may have died before the request above: then the parent is already someone else.
+  if (::getppid() != static_cast<pid_t>(launcher))
+    throw UserError("the launcher (pid " + std::to_string(launcher) + ") that started this rank is gone");
+}
+
 int launch(const LaunchOptions& options, const std::function<bool()>& stop_requested) {
   check(options);
   const int port = options.master_port != 0 ? options.master_port : io::free_port();
@@ -118,7 +132,9 @@ int launch(const LaunchOptions& options, const std::function<bool()>& stop_reque
   std::map<pid_t, int> running;  // pid → global rank
   for (int local = 0; local < options.nproc; ++local) {
     const int rank = options.node_rank * options.nproc + local;
-    const pid_t pid = spawn(options.executable, args, rank_environment(options, local, port));
+    auto environment = rank_environment(options, local, port);
+    environment.emplace_back("SEGMAKER_LAUNCHER_PID", std::to_string(::getpid()));  // bind_to_launcher
+    const pid_t pid = spawn(options.executable, args, environment);
     running[pid] = rank;
     spdlog::info("rank {} started (pid {})", rank, pid);
   }

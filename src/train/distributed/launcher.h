@@ -8,6 +8,11 @@
 // or signal), gives the others `grace` to fail on their own (they notice within the distributed
 // timeout and report which rank stopped), then stops them (SIGTERM, then SIGKILL). SIGTERM / SIGINT
 // to the launcher are forwarded: the ranks agree on a step, rank 0 checkpoints, all stop.
+//
+// A rank never outlives its launcher: each gets SEGMAKER_LAUNCHER_PID and, at its start
+// (bind_to_launcher), asks the kernel for SIGKILL when its parent dies -- a launcher killed with
+// SIGKILL (a scheduler's scancel, a node's OOM killer) takes its ranks with it instead of leaving
+// orphans that hold the node (Slurm's proctrack/linuxproc tracks processes by parentage).
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -32,6 +37,11 @@ struct LaunchOptions {
 std::vector<std::string> rank_arguments(const LaunchOptions& options);
 // The environment variables set for local rank `local_rank` (on top of the launcher's own).
 std::vector<std::pair<std::string, std::string>> rank_environment(const LaunchOptions& options, int local_rank, int port);
+
+// In a rank: when SEGMAKER_LAUNCHER_PID (from `lookup`) names the launcher, the rank is killed when its
+// parent process dies; a launcher already gone (the parent is another process) is a UserError.
+// Nothing without the variable (a rank started by hand, or by another launcher).
+void bind_to_launcher(const std::function<const char*(const char*)>& lookup);
 
 // Runs the job; returns 0 when every rank succeeded, else the first failing rank's exit code
 // (128 + signal for a killed rank). `stop_requested` is polled (SIGTERM / SIGINT forwarding).
