@@ -125,13 +125,8 @@ std::string HyperparameterCatalog::range_problem(const tuning::ParameterRange& r
           return "the value '" + v + "' of categorical range " + r.name + " is not allowed: " + what;
         continue;
       }
-      std::size_t used = 0;
-      double x = NAN;
-      try {
-        x = std::stod(v, &used);
-      } catch (const std::exception&) {
-      }
-      if (used != v.size() || !std::isfinite(x) || !inside(*h, x) || (h->type == "Integer" && x != std::floor(x)))
+      const auto x = tuning::parse_number(v);
+      if (!x || !inside(*h, *x) || (h->type == "Integer" && *x != std::floor(*x)))
         return "the value '" + v + "' of categorical range " + r.name + " is not allowed: " + what;
     }
     return "";

@@ -31,16 +31,8 @@ std::optional<double> number_field(Validator& v, const json& o, const char* key,
   static const StringRule value_rule = StringRule::length(0, 256);
   const auto text = v.string(o, key, path, value_rule, true);
   if (!text) return std::nullopt;
-  std::size_t used = 0;
-  double x = NAN;
-  try {
-    x = std::stod(*text, &used);
-  } catch (const std::exception&) {
-  }
-  if (used != text->size() || text->empty() || !std::isfinite(x)) {
-    v.fail(quote_value(*text), path, "Member must be a number");
-    return std::nullopt;
-  }
+  const auto x = tuning::parse_number(*text);
+  if (!x) v.fail(quote_value(*text), path, "Member must be a number");
   return x;
 }
 

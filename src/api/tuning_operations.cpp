@@ -97,7 +97,7 @@ json list_trials(Context& c, const json& request) {
   v.throw_if_invalid();
   const TuningSpec spec = tuning_spec(job.document);
   std::vector<TrialState> trials;
-  for (auto& t : load_trials(c.store, c.metrics, job)) {
+  for (auto& t : load_trials(c.store, c.metrics, job, spec)) {
     if (!t.job || (status && t.job->status != *status)) continue;
     // SageMaker leaves out the trials without an objective when sorting by it
     if (sort_by == "FinalObjectiveMetricValue" && !t.final_objective()) continue;

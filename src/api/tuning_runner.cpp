@@ -176,7 +176,7 @@ void TuningRunner::advance(const std::string& name) {
   auto job = store_.get(kTuningJobKind, name);
   if (!job) return;
   const TuningSpec spec = tuning_spec(job->document);
-  std::vector<TrialState> trials = load_trials(store_, metrics_, *job);
+  std::vector<TrialState> trials = load_trials(store_, metrics_, *job, spec);
   const bool stopping = job->status == "Stopping";
   std::string ending = job->document.value("_Ending", "");
   if (ending.empty() && !stopping) ending = ending_reason(*job, spec, trials);

@@ -21,8 +21,8 @@ std::string TrialState::objective_status() const {
   return final_objective() ? "Succeeded" : "Failed";
 }
 
-std::vector<TrialState> load_trials(const Store& store, const MetricStore& metrics, const Resource& tuning_job) {
-  const TuningSpec spec = tuning_spec(tuning_job.document);
+std::vector<TrialState> load_trials(const Store& store, const MetricStore& metrics, const Resource& tuning_job,
+                                    const TuningSpec& spec) {
   std::vector<TrialState> out;
   for (const auto& record : tuning_job.document.value("_Trials", json::array())) {
     TrialState t;
@@ -80,8 +80,8 @@ std::vector<tuning::Evaluation> search_history(const Store& store, const TuningS
   for (const auto& parent : spec.warm_start_parents) {
     const auto p = store.get(kTuningJobKind, parent);
     if (!p) continue;
-    const bool same_direction =
-        tuning_spec(p->document).maximize == spec.maximize && tuning_spec(p->document).objective_metric == spec.objective_metric;
+    const TuningSpec parent_spec = tuning_spec(p->document);
+    const bool same_direction = parent_spec.maximize == spec.maximize && parent_spec.objective_metric == spec.objective_metric;
     for (const auto& record : p->document.value("_Trials", json::array()))
       if (same_direction && record.contains("objective") && record["objective"].is_number())
         history.push_back({record.at("tuned").get<tuning::Assignment>(), spec.oriented(record["objective"].get<double>())});

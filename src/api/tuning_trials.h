@@ -34,8 +34,9 @@ struct TrialState {
   std::string objective_status() const;  // Succeeded | Pending | Failed
 };
 
-// Every trial of the tuning job, in order.
-std::vector<TrialState> load_trials(const Store& store, const MetricStore& metrics, const Resource& tuning_job);
+// Every trial of the tuning job (whose search is `spec`), in order.
+std::vector<TrialState> load_trials(const Store& store, const MetricStore& metrics, const Resource& tuning_job,
+                                    const TuningSpec& spec);
 
 // HyperParameterTrainingJobSummary of a trial with a training job.
 nlohmann::json trial_summary(const TrialState& trial, const std::string& tuning_job, const TuningSpec& spec);

@@ -109,15 +109,20 @@ double parse_value(const ParameterRange& r, const std::string& text) {
     if (it == r.values.end()) throw UserError("'" + text + "' is not one of the values of " + r.name);
     return static_cast<double>(it - r.values.begin());
   }
+  const auto x = parse_number(text);
+  if (!x) throw UserError("'" + text + "' is not a number (hyperparameter " + r.name + ")");
+  return *x;
+}
+
+std::optional<double> parse_number(const std::string& text) {
   std::size_t used = 0;
   double x = 0;
   try {
     x = std::stod(text, &used);
   } catch (const std::exception&) {
-    used = 0;
+    return std::nullopt;
   }
-  if (used != text.size() || text.empty() || !std::isfinite(x))
-    throw UserError("'" + text + "' is not a number (hyperparameter " + r.name + ")");
+  if (used != text.size() || !std::isfinite(x)) return std::nullopt;
   return x;
 }
 

@@ -10,6 +10,7 @@
 // floor(u * k)-th of its k values. Values go to the trials as strings, as SageMaker passes them.
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ double to_unit(const ParameterRange& range, double value);
 // The value as the trial gets it: integers without a fraction, continuous values with 6 significant
 // digits ("0.00123457"), categoricals as their string.
 std::string format_value(const ParameterRange& range, double value);
+// A whole string that is a finite number ("0.001", "1e-4"); nothing otherwise.
+std::optional<double> parse_number(const std::string& text);
 // The hyperparameter string (as format_value wrote it) → the value (a categorical's index). UserError
 // when it does not belong to the range.
 double parse_value(const ParameterRange& range, const std::string& text);
