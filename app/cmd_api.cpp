@@ -25,6 +25,9 @@ struct ApiFlags {
   std::string sdk_bucket;
   std::filesystem::path sdk_file;
   bool sdk_force = false;
+  std::string scheduler = "local";
+  api::SlurmOptions slurm;
+  std::filesystem::path instance_types;
 };
 
 int write_sdk_config(const ApiFlags& f) {
@@ -83,6 +86,19 @@ Command add_api_command(CLI::App& app, const GlobalOptions& global) {
                   "starts; 0 = forever)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  sub->add_option("--scheduler", f->scheduler,
+                  "Where training jobs run: local (child processes of the service) or slurm (one Slurm batch job per "
+                  "training job, InstanceCount nodes; sbatch/squeue/scontrol/scancel on PATH, SLURM_CONF)")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  sub->add_option("--slurm-partition", f->slurm.partition, "Slurm partition for jobs whose instance type names none (default: the cluster's)");
+  sub->add_option("--instance-types", f->instance_types,
+                  "JSON file: SageMaker instance type -> Slurm resources {partition, cpus, memory_mib, gpus, exclusive} "
+                  "(default: every instance type is one whole node)");
+  sub->add_option("--slurm-port-base", f->slurm.port_base,
+                  "Multi-instance rendezvous port on the first node: this + Slurm job id % 10000")
+      ->capture_default_str();
+  sub->add_option("--node-scratch", f->slurm.scratch, "Node-local folder for each instance's /opt/ml copy (Slurm)")->capture_default_str();
   sub->add_flag("--keep-job-files", o.keep_job_files,
                 "Keep a finished job's working copy (channels, checkpoints, weights) for debugging; by default only "
                 "its log file stays, as SageMaker discards an instance's storage");
@@ -110,6 +126,12 @@ Command add_api_command(CLI::App& app, const GlobalOptions& global) {
             options.stop_grace = std::chrono::milliseconds(static_cast<long long>(f->stop_grace * 1000));
             options.executable = std::filesystem::read_symlink("/proc/self/exe");
             options.storage = storage_config(global);  // --s3-endpoint / --no-cache, then the AWS settings
+            if (f->scheduler == "slurm") {
+              options.slurm = f->slurm;
+              if (!f->instance_types.empty()) options.slurm->instances = api::InstanceResourceTable::load(f->instance_types);
+            } else if (!f->instance_types.empty() || !f->slurm.partition.empty()) {
+              throw UserError("--instance-types and --slurm-partition need --scheduler slurm");
+            }
             return api::run_service(options);
           }};
 }

@@ -22,9 +22,12 @@ namespace segmaker::api {
 namespace fs = std::filesystem;
 
 ChildProcess::ChildProcess(const ChildSpec& spec) {
-  fs::create_directories(spec.log.parent_path());
-  const int log_fd = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) throw UserError("cannot open the log '" + spec.log.string() + "': " + std::strerror(errno));
+  int log_fd = -1;  // none: the child writes to this process's stdout and stderr
+  if (!spec.log.empty()) {
+    fs::create_directories(spec.log.parent_path());
+    log_fd = ::open(spec.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) throw UserError("cannot open the log '" + spec.log.string() + "': " + std::strerror(errno));
+  }
 
   // Everything the child needs is built before fork: between fork and exec only async-signal-safe calls.
   std::vector<std::string> args{spec.executable.string()};
@@ -47,7 +50,7 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
 
   pid_ = ::fork();
   if (pid_ < 0) {
-    ::close(log_fd);
+    if (log_fd >= 0) ::close(log_fd);
     throw UserError(std::string("cannot start a child process: ") + std::strerror(errno));
   }
   if (pid_ == 0) {
@@ -60,14 +63,16 @@ ChildProcess::ChildProcess(const ChildSpec& spec) {
     ::signal(SIGPIPE, SIG_DFL);
     const int null_fd = ::open("/dev/null", O_RDONLY);
     if (null_fd >= 0) ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
+    if (log_fd >= 0) {
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+    }
     ::execve(argv[0], argv.data(), envp.data());
     const char message[] = "segmaker api: exec of the child process failed\n";
     (void)!::write(2, message, sizeof message - 1);
     ::_exit(127);
   }
-  ::close(log_fd);
+  if (log_fd >= 0) ::close(log_fd);
 }
 
 ChildProcess::~ChildProcess() {

@@ -31,7 +31,7 @@ struct ChildSpec {
   std::filesystem::path executable;
   std::vector<std::string> args;  // without the executable
   std::vector<std::pair<std::string, std::string>> environment;  // set on top of the service's own
-  std::filesystem::path log;      // appended to; created with its folder when missing
+  std::filesystem::path log;      // appended to; created with its folder when missing (empty: this process's output)
 };
 
 class ChildProcess {

@@ -288,6 +288,7 @@ int Service::start() {
   t.stop_grace = o.stop_grace;
   t.jobs_dir = o.root / "training-jobs";
   t.max_jobs = o.max_jobs;
+  t.slurm = o.slurm;
   s.training = std::make_unique<TrainingRunner>(*s.store, t);
   EndpointManagerOptions e;
   static_cast<RunnerOptions&>(e) = children;  // instances stop within the default 30 s grace
@@ -318,8 +319,9 @@ int Service::start() {
   s.tuning->start();
   s.listener = std::thread([&s] { s.http.listen_after_bind(); });
   s.started = true;
-  spdlog::info("SageMaker API on http://{}:{} (state in '{}'; {} training job(s) at once{})", o.host, s.port, o.root.string(),
-               o.max_jobs, s.keys ? "; SigV4 authentication on" : "");
+  spdlog::info("SageMaker API on http://{}:{} (state in '{}'; {}{})", o.host, s.port, o.root.string(),
+               o.slurm ? std::string("training jobs on Slurm") : std::to_string(o.max_jobs) + " training job(s) at once",
+               s.keys ? "; SigV4 authentication on" : "");
   return s.port;
 }
 

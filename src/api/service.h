@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/operations.h"
+#include "api/training_runner.h"
 #include "storage/storage.h"
 
 namespace segmaker::api {
@@ -42,6 +43,8 @@ struct ServiceOptions {
   // Finished jobs keep their working copy (channels, checkpoints, weights) instead of discarding it
   // as SageMaker does (--keep-job-files).
   bool keep_job_files = false;
+  // Training jobs run on a Slurm cluster (--scheduler slurm); none: child processes of the service.
+  std::optional<SlurmOptions> slurm;
 };
 
 // True for 127.0.0.0/8, ::1 and "localhost".

@@ -38,6 +38,7 @@ json create(Context& c, const json& request) { return create_training_job(c, req
 
 json create_training_job(Context& c, const json& request, const json& extra) {
   validate_create_training_job(request, c.local_access);
+  c.training.check_placement(request);
   const std::string name = request.at("TrainingJobName");
   std::lock_guard lock(c.create_mutex);
   if (c.store.get(kKind, name)) throw resource_in_use("Training job names must be unique within an AWS account and region, and a training job with this name already exists (" + make_arn(c.region, c.account, "training-job", name) + ")");

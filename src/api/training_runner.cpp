@@ -65,7 +65,19 @@ void wait_for_previous_process(const fs::path& job_dir, std::chrono::millisecond
 
 }  // namespace
 
-TrainingRunner::TrainingRunner(Store& store, TrainingRunnerOptions options) : store_(store), options_(std::move(options)) {}
+TrainingRunner::TrainingRunner(Store& store, TrainingRunnerOptions options) : store_(store), options_(std::move(options)) {
+  if (options_.slurm) slurm_ = std::make_unique<SlurmClient>();
+}
+
+void TrainingRunner::check_placement(const json& request) const {
+  if (options_.slurm) options_.slurm->instances.resolve(request.at("ResourceConfig").at("InstanceType").get<std::string>());
+}
+
+bool TrainingRunner::needs_supervisor(const json& document) const {
+  // On Slurm a submitted job is followed whatever its status says (Stopping included); the rest wait in Starting.
+  if (slurm_ && document.contains("_SlurmJobId")) return true;
+  return document.value("TrainingJobStatus", "") == "InProgress" && document.value("SecondaryStatus", "") == "Starting";
+}
 
 TrainingRunner::~TrainingRunner() { shutdown(); }
 
@@ -120,6 +132,7 @@ void TrainingRunner::recover() {
                      "' is gone, so the job cannot resume after the service restarted", /*log=*/false);
       continue;
     }
+    if (slurm_ && r.document.contains("_SlurmJobId")) continue;  // still Slurm's: adopted by the scheduler loop
     if (r.status == "Stopping") {
       finish(name, StopReason::Requested, std::nullopt);
       continue;
@@ -143,10 +156,11 @@ void TrainingRunner::schedule_loop() {
         ++it;
       }
     }
-    if (static_cast<int>(running_.size()) < options_.max_jobs) {
-      for (const auto& r : store_.with_status(kKind, {"InProgress"})) {
-        if (static_cast<int>(running_.size()) >= options_.max_jobs) break;
-        if (running_.count(r.name) || r.document.value("SecondaryStatus", "") != "Starting") continue;
+    // On Slurm every job is handed over at once: queueing is the cluster's.
+    if (slurm_ || static_cast<int>(running_.size()) < options_.max_jobs) {
+      for (const auto& r : store_.with_status(kKind, {"InProgress", "Stopping"})) {
+        if (!slurm_ && static_cast<int>(running_.size()) >= options_.max_jobs) break;
+        if (running_.count(r.name) || !needs_supervisor(r.document)) continue;
         auto job = std::make_unique<Running>();
         Running& ref = *job;
         running_[r.name] = std::move(job);
@@ -165,6 +179,14 @@ void TrainingRunner::stop(const std::string& name) {
     int expected = 0;
     it->second->stop.compare_exchange_strong(expected, static_cast<int>(StopReason::Requested));
     return;
+  }
+  if (slurm_) {
+    const auto r = store_.get(kKind, name);
+    if (r && r->document.contains("_SlurmJobId")) {  // Slurm's, not adopted yet: its supervisor cancels it
+      set_status(name, "Stopping", "Stopping the training job");
+      wake_.notify_all();
+      return;
+    }
   }
   // Waiting for a slot: nothing runs, so it is Stopped at once.
   set_status(name, "Stopped", "The training job was stopped before it started");
@@ -196,6 +218,7 @@ void TrainingRunner::supervise(const std::string& name, Running& running) {
 }
 
 void TrainingRunner::run_phases(const std::string& name, Running& running) {
+  if (slurm_) return run_on_slurm(name, running);
   const fs::path dir = job_dir(name);
   auto doc = store_.get(kKind, name);
   if (!doc) return;

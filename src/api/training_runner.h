@@ -11,6 +11,18 @@
 //
 // Restarts: jobs that were running when the service stopped (or was killed: the child gets
 // SIGTERM then, and checkpoints) go Interrupted → Starting and resume from their last checkpoint.
+//
+// On a Slurm cluster (options.slurm): every job is one Slurm batch job (`-N InstanceCount
+// --ntasks-per-node=1`, named after the training job, `--time` from MaxRuntimeInSeconds, the instance
+// type's resources from the instance table) whose tasks each run one instance on its node
+// (api/training_task.h); queueing is Slurm's, so --max-jobs does not apply. Its status comes from
+// Slurm (pending → Starting; COMPLETED / FAILED / NODE_FAIL / TIMEOUT / CANCELLED → the final status
+// with a FailureReason naming the node and Slurm's reason) and from the first instance's progress
+// (Downloading / Training / Uploading). Stop and MaxRuntimeInSeconds: `scancel --signal=TERM` (the
+// tasks, which checkpoint), then
+// `scancel` after the grace period. The Slurm job id is kept in the store: a service that stops leaves
+// the job running, and on its next start adopts it again (a job submitted just before the service died,
+// with its id not yet stored, is found by name and ARN) -- never lost, never run twice.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,11 +36,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/instance_resources.h"
 #include "api/runner_options.h"
+#include "api/slurm_client.h"
 
 namespace segmaker::api {
 
 class Store;
+
+// Where a Slurm cluster runs the jobs (segmaker api --scheduler slurm).
+struct SlurmOptions {
+  std::string partition;            // --slurm-partition ("" = the cluster's default)
+  InstanceResourceTable instances;  // --instance-types (default: each instance a whole node)
+  // Node-local folder of the instances' /opt/ml copies (--node-scratch).
+  std::filesystem::path scratch = "/tmp/segmaker-instances";
+  int port_base = 20000;  // rendezvous port: port_base + Slurm job id % 10000
+};
 
 // threads 0: the child's default (all cores); stop_grace: SageMaker's 120 s unless the service says.
 struct TrainingRunnerOptions : RunnerOptions {
@@ -36,6 +59,7 @@ struct TrainingRunnerOptions : RunnerOptions {
   std::filesystem::path jobs_dir;  // <root>/training-jobs
   int max_jobs = 1;
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
+  std::optional<SlurmOptions> slurm;  // none: child processes of the service
 };
 
 class TrainingRunner {
@@ -49,6 +73,9 @@ class TrainingRunner {
   void start();
   // A job was created: schedule it when a slot is free.
   void wake();
+  // Throws ApiError ValidationException when the job's ResourceConfig cannot be placed (an instance
+  // type the cluster's table does not know). Nothing to check for local jobs.
+  void check_placement(const nlohmann::json& request) const;
   // StopTrainingJob: a waiting job is Stopped at once; a running one goes Stopping and gets SIGTERM.
   void stop(const std::string& name);
   // Service shutdown: every running job's process gets SIGTERM (it checkpoints); their jobs stay
@@ -68,11 +95,20 @@ class TrainingRunner {
 
   void recover();
   void schedule_loop();
+  bool needs_supervisor(const nlohmann::json& document) const;
   void supervise(const std::string& name, Running& running);
   void run_phases(const std::string& name, Running& running);
   // Runs the child; returns its exit status, or nothing when the service is shutting down.
   std::optional<int> run_training_process(const std::string& name, Running& running);
   void finish(const std::string& name, StopReason reason, std::optional<int> exit_status);
+  // The Slurm path (training_runner_slurm.cpp): submit or adopt, follow, finish.
+  void run_on_slurm(const std::string& name, Running& running);
+  std::string submit_to_slurm(const std::string& name, const nlohmann::json& document);
+  // Follows the Slurm job until it ends (its last state; nullopt when Slurm forgot it) or the service stops.
+  std::optional<std::optional<SlurmJobState>> follow_slurm_job(const std::string& name, const std::string& id,
+                                                               Running& running);
+  void finish_on_slurm(const std::string& name, const std::string& id, const std::optional<SlurmJobState>& state,
+                       StopReason reason);
   void sync_checkpoints(const std::string& name, const nlohmann::json& document, bool upload);
   void append_log(const std::string& name, const std::string& line) const;
   // The log store has every line of the job's log so far; with `final` (the job ended) it stops following it.
@@ -89,6 +125,7 @@ class TrainingRunner {
   std::map<std::string, std::unique_ptr<Running>> running_;
   std::atomic<bool> shutting_down_{false};
   std::thread scheduler_;
+  std::unique_ptr<SlurmClient> slurm_;  // with options_.slurm
 };
 
 }  // namespace segmaker::api

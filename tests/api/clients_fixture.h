@@ -116,8 +116,10 @@ class Clients : public ::testing::Test {
       fs::create_directories(dir_ / "bucket");
       args.insert(args.end(), {"--allow-local-path", (dir_ / "bucket").string()});
     }
-    api_ = spawn_cli(args,
-                     dir_ / "api.log", bucket_->env());
+    args.insert(args.end(), extra_api_args_.begin(), extra_api_args_.end());
+    auto env = bucket_->env();
+    env.insert(env.end(), extra_env_.begin(), extra_env_.end());
+    api_ = spawn_cli(args, dir_ / "api.log", env);
     ASSERT_TRUE(wait_until([&] { return aws("sagemaker list-models") == 0; }, std::chrono::seconds(30))) << log();
   }
   std::string log() const { return "\n--- service log:\n" + io::read_file(dir_ / "api.log"); }
@@ -195,6 +197,8 @@ class Clients : public ::testing::Test {
 
   TempDir dir_;
   int max_jobs_ = 1;  // training jobs at once (--max-jobs); a fixture sets it before SetUp
+  std::vector<std::string> extra_api_args_;  // more `segmaker api` flags (a fixture sets them before start_api)
+  std::vector<std::pair<std::string, std::string>> extra_env_;  // more environment for the service
   std::unique_ptr<Bucket> bucket_;
   int port_ = 0;
   std::string url_;

@@ -1,0 +1,241 @@
+// The training runner's Slurm path (see training_runner.h): submit or adopt a job's Slurm batch job,
+// follow it, and turn its end into the job's final status.
+#include <cmath>
+#include <sstream>
+#include <thread>
+
+#include "api/child_process.h"
+#include "api/names.h"
+#include "api/store.h"
+#include "api/training_runner.h"
+#include "api/training_status.h"
+#include "api/training_task.h"
+#include "io/error.h"
+#include "io/paths.h"
+
+namespace segmaker::api {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kKind = "TrainingJob";
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The batch script: the first node's address for the rendezvous (node names need not resolve: its
+// NodeAddr), then one `segmaker training-task` per node.
+std::string batch_script(const std::string& job, const std::vector<std::string>& task_command) {
+  std::ostringstream s;
+  s << "#!/bin/bash\n"
+    << "# Training job " << job << ", submitted by segmaker api: one task per instance, each running the instance on its node.\n"
+    << "first=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+    << "addr=$(scontrol show node \"$first\" | grep -o 'NodeAddr=[^ ]*' | cut -d= -f2)\n"
+    << "exec srun --kill-on-bad-exit=1 --ntasks-per-node=1 ${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}";
+  for (const auto& a : task_command) s << " " << shell_quote(a);
+  s << " --master-addr \"${addr:-$first}\"";
+  return s.str();
+}
+
+std::string trimmed(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t\r\n"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+  return s;
+}
+
+std::string read_if_exists(const fs::path& file) {
+  std::error_code ec;
+  return fs::is_regular_file(file, ec) ? io::read_file(file) : std::string();
+}
+
+std::string seconds_text(double s) { return std::to_string(static_cast<long long>(s)); }
+
+}  // namespace
+
+std::string TrainingRunner::submit_to_slurm(const std::string& name, const json& doc) {
+  const SlurmOptions& slurm = *options_.slurm;
+  const ClusterJobFiles files{job_dir(name)};
+  fs::create_directories(files.dir());
+  io::write_file_atomic(files.document(), doc.dump(2));
+  fs::remove(files.progress());
+  const json stale = files.results();  // a resubmitted job's earlier run
+  for (const auto& [host, result] : stale.items()) fs::remove(files.result(host));
+
+  std::vector<std::string> task{options_.executable.string()};
+  if (options_.threads > 0) task.insert(task.end(), {"--threads", std::to_string(options_.threads)});
+  if (!options_.storage.endpoint.empty()) task.insert(task.end(), {"--s3-endpoint", options_.storage.endpoint});
+  task.insert(task.end(), {"training-task", "--job", files.document().string(), "--scratch", slurm.scratch.string(),
+                           "--master-port-base", std::to_string(slurm.port_base)});
+  io::write_file_atomic(files.script(), batch_script(name, task) + "\n");
+
+  const json& rc = doc.at("ResourceConfig");
+  const InstanceResources& res = slurm.instances.resolve(rc.at("InstanceType").get<std::string>());
+  const double max_runtime = doc.at("StoppingCondition").value("MaxRuntimeInSeconds", 86400.0);
+  const double left = std::max(0.0, max_runtime - doc.value("_TrainingSeconds", 0.0));
+  // Slurm's limit is a backstop behind the service's own MaxRuntimeInSeconds (checkpoint first):
+  // the runtime left, the stop grace period and two minutes to download and upload.
+  const long long minutes =
+      static_cast<long long>(std::ceil((left + std::chrono::duration<double>(options_.stop_grace).count() + 120) / 60));
+  std::vector<std::string> args{"--job-name=" + name, "--comment=segmaker:" + doc.value("TrainingJobArn", name),
+                                "--nodes=" + std::to_string(rc.at("InstanceCount").get<int>()), "--ntasks-per-node=1",
+                                "--no-requeue", "--time=" + std::to_string(minutes), "--output=" + log_path(name).string(),
+                                "--open-mode=append", "--chdir=" + job_dir(name).string()};
+  const std::string partition = res.partition.empty() ? slurm.partition : res.partition;
+  if (!partition.empty()) args.push_back("--partition=" + partition);
+  if (res.cpus > 0) args.push_back("--cpus-per-task=" + std::to_string(res.cpus));
+  if (res.memory_mib > 0) args.push_back("--mem=" + std::to_string(res.memory_mib) + "M");
+  if (res.gpus > 0) args.push_back("--gres=gpu:" + std::to_string(res.gpus));
+  if (res.exclusive) args.push_back("--exclusive");
+  return slurm_->submit(args, files.script());
+}
+
+void TrainingRunner::run_on_slurm(const std::string& name, Running& running) {
+  auto r = store_.get(kKind, name);
+  if (!r || is_terminal_training_status(r->status)) return;
+  if (r->status == "Stopping") {
+    int expected = 0;
+    running.stop.compare_exchange_strong(expected, static_cast<int>(StopReason::Requested));
+  }
+  std::string id = r->document.value("_SlurmJobId", "");
+  if (id.empty()) {
+    // A service killed between sbatch and storing the id left the job in Slurm: find it, never submit twice.
+    const auto found = slurm_->find(name, "segmaker:" + r->document.value("TrainingJobArn", name));
+    if (!found.empty()) {
+      id = found.back();
+      append_log(name, "adopting Slurm job " + id + " (submitted before the service restarted)");
+    } else if (running.stop) {
+      return set_status(name, "Stopped", "The training job was stopped before it started");
+    } else {
+      try {
+        id = submit_to_slurm(name, r->document);
+      } catch (const UserError& e) {
+        return fail(name, std::string("InternalServerError: ") + e.what());
+      }
+      append_log(name, "submitted to Slurm as job " + id + " (" + std::to_string(r->document["ResourceConfig"]["InstanceCount"].get<int>()) +
+                           " node(s)); waiting for Slurm to start it");
+    }
+    store_.update(kKind, name, [&](Resource& res) { res.document["_SlurmJobId"] = id; });
+  } else {
+    append_log(name, "following Slurm job " + id + " again after the service restarted");
+  }
+  const auto end = follow_slurm_job(name, id, running);
+  if (!end) return;  // the service is stopping: the Slurm job runs on and is adopted on the next start
+  finish_on_slurm(name, id, *end, static_cast<StopReason>(running.stop.load()));
+}
+
+std::optional<std::optional<SlurmJobState>> TrainingRunner::follow_slurm_job(const std::string& name, const std::string& id,
+                                                                             Running& running) {
+  const ClusterJobFiles files{job_dir(name)};
+  const auto doc = store_.get(kKind, name);
+  const double max_runtime = doc->document.at("StoppingCondition").value("MaxRuntimeInSeconds", 86400.0);
+  double trained = doc->document.value("_TrainingSeconds", 0.0);
+  std::string last_state, last_phase = doc->document.value("SecondaryStatus", ""), last_error;
+  std::optional<std::chrono::steady_clock::time_point> term_sent, training_since;
+  bool killed = false;
+  auto last_saved = std::chrono::steady_clock::now();
+  const auto interval = std::max(options_.poll_interval, std::chrono::milliseconds(250));
+  while (!shutting_down_) {
+    std::optional<SlurmJobState> state;
+    try {
+      state = slurm_->job(id);
+      last_error.clear();
+    } catch (const UserError& e) {  // slurmctld unreachable: the job goes on, ask again
+      if (last_error != e.what()) append_log(name, std::string("cannot ask Slurm about job ") + id + ": " + e.what());
+      last_error = e.what();
+      std::this_thread::sleep_for(interval * 4);
+      continue;
+    }
+    if (!state || state->finished()) return state;
+    if (state->state != last_state) {
+      append_log(name, "Slurm job " + id + ": " + state->state + (state->reason == "None" ? "" : " (" + state->reason + ")") +
+                           (state->state == "PENDING" ? "" : " on " + state->nodes));
+      last_state = state->state;
+    }
+    const std::string phase = trimmed(read_if_exists(files.progress()));
+    if (state->state == "RUNNING" && !phase.empty() && phase != last_phase && !running.stop) {
+      if (phase == "Downloading") set_status(name, phase, "Downloading input data on " + state->nodes);
+      else if (phase == "Training") set_status(name, phase, "Training image download completed. Training in progress.");
+      else if (phase == "Uploading") set_status(name, phase, "Uploading generated training model");
+      last_phase = phase;
+    }
+    if (phase == "Training" && !training_since) training_since = std::chrono::steady_clock::now();
+    const double now_trained =
+        trained + (training_since ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *training_since).count() : 0.0);
+    if (!running.stop && now_trained >= max_runtime) {
+      int expected = 0;
+      if (running.stop.compare_exchange_strong(expected, static_cast<int>(StopReason::MaxRuntime)))
+        set_status(name, "Stopping", "MaxRuntimeInSeconds (" + seconds_text(max_runtime) + " s) exceeded: stopping the training job");
+    }
+    if (running.stop && !term_sent) {
+      if (state->state == "PENDING") {
+        slurm_->cancel(id);
+      } else {
+        append_log(name, "scancel --signal=TERM " + id + ": every instance checkpoints and stops");
+        slurm_->signal(id, "TERM");
+      }
+      term_sent = std::chrono::steady_clock::now();
+    }
+    if (term_sent && !killed && std::chrono::steady_clock::now() - *term_sent > options_.stop_grace) {
+      append_log(name, "the job did not stop within the grace period: scancel " + id);
+      slurm_->cancel(id);
+      killed = true;
+    }
+    if (std::chrono::steady_clock::now() - last_saved > std::chrono::seconds(5)) {
+      last_saved = std::chrono::steady_clock::now();
+      store_.update(kKind, name, [&](Resource& r) { r.document["_TrainingSeconds"] = now_trained; });
+    }
+    publish_log(name, false);
+    std::this_thread::sleep_for(interval);
+    if (training_since && phase != "Training") {
+      trained = now_trained;
+      training_since.reset();
+    }
+  }
+  return std::nullopt;
+}
+
+void TrainingRunner::finish_on_slurm(const std::string& name, const std::string& id, const std::optional<SlurmJobState>& state,
+                                     StopReason reason) {
+  const ClusterJobFiles files{job_dir(name)};
+  const json results = files.results();
+  const json first = results.value("algo-1", json::object());
+  const std::string slurm_text = "Slurm job " + id + (state ? " " + state->state + (state->reason == "None" ? "" : ", " + state->reason) +
+                                                                 ", exit code " + state->exit_code
+                                                           : " is no longer known to Slurm (MinJobAge)");
+  append_log(name, slurm_text);
+  if (first.contains("model_uri")) {
+    store_.update(kKind, name, [&](Resource& r) {
+      r.document["ModelArtifacts"] = {{"S3ModelArtifacts", first["model_uri"]}};
+      if (first.contains("final_metrics") && !first["final_metrics"].empty()) r.document["FinalMetricDataList"] = first["final_metrics"];
+    });
+  }
+  const std::string slurm_state = state ? state->state : "";
+  if (slurm_state == "NODE_FAIL" || slurm_state == "BOOT_FAIL") {
+    const std::string nodes = slurm_->unhealthy_nodes(state->nodes);
+    return fail(name, "InternalServerError: an instance's node failed: " + (nodes.empty() ? state->nodes : nodes) + " (" +
+                          slurm_text + "); the job's nodes were " + state->nodes +
+                          ". Its last checkpoint (CheckpointConfig) is where a new job resumes.");
+  }
+  if (reason == StopReason::MaxRuntime || slurm_state == "TIMEOUT")
+    return set_status(name, "MaxRuntimeExceeded", "Job stopped because it exceeded MaxRuntimeInSeconds");
+  if (reason == StopReason::Requested) return set_status(name, "Stopped", "Training job stopped");
+  if (first.contains("model_uri") && first.value("exit_status", -1) == 0 && (slurm_state.empty() || slurm_state == "COMPLETED"))
+    return set_status(name, "Completed", "Training job completed");
+  if (slurm_state == "CANCELLED")
+    return fail(name, "InternalServerError: the job was cancelled in Slurm, not through StopTrainingJob (" + slurm_text + ")");
+  // The instance that failed first says why (its node and the trainer's failure file), else the log's end.
+  for (const auto& [host, result] : results.items()) {
+    if (result.value("exit_status", 0) == 0 || result.value("stopped", false)) continue;
+    const std::string failure = trimmed(result.value("failure", ""));
+    if (failure.empty()) continue;
+    return fail(name, "AlgorithmError: " + host + " on node " + result.value("node", "?") + ": " + failure + " (" + slurm_text + ")");
+  }
+  fail(name, "AlgorithmError: " + slurm_text + "; the end of its log (segmaker api logs " + name + "):\n" + log_tail(log_path(name)));
+}
+
+}  // namespace segmaker::api

@@ -1,0 +1,193 @@
+// Training jobs on a real Slurm cluster (segmaker api --scheduler slurm): a 2-node cluster on loopback
+// started by the test (scripts/slurm-cluster), the notebook's Pet sample on s3rver, the AWS CLI and
+// plain HTTP against the service. Each instance is a Slurm task on its own node that reads its
+// channels from S3 and the first one writes the model to S3.
+#include <dirent.h>
+
+#include <set>
+
+#include "clients_fixture.h"
+#include "slurm_cluster.h"
+
+namespace segmaker::test {
+namespace {
+
+class SlurmTraining : public Clients {
+ protected:
+  void SetUp() override {
+    if (const auto why = SlurmCluster::unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+    cluster_ = std::make_unique<SlurmCluster>(dir_ / "slurm", 2);
+    ASSERT_TRUE(cluster_->error().empty()) << cluster_->error();
+    // One instance = one CPU and 900 MiB of a node (the nodes say 2 CPUs, 2000 MiB).
+    io::write_file_atomic(dir_ / "instance-types.json",
+                          R"({"ml.c5.xlarge": {"cpus": 1, "memory_mib": 900}, "ml.m5.large": {"cpus": 1}})");
+    extra_api_args_ = {"--scheduler", "slurm", "--instance-types", (dir_ / "instance-types.json").string(), "--node-scratch",
+                       (dir_ / "scratch").string(), "--slurm-port-base", std::to_string(21000 + (::getpid() % 80) * 100)};
+    extra_env_ = {{"SLURM_CONF", cluster_->conf()}};
+    Clients::SetUp();
+  }
+  void TearDown() override {
+    Clients::TearDown();
+    cluster_.reset();
+  }
+  // Creates the notebook's job with `instances` instances; its name.
+  std::string create(const std::string& name, int instances, int epochs, int max_runtime = 3600) {
+    json request = json::parse(io::read_file(training_request(name, epochs, max_runtime)));
+    request["ResourceConfig"]["InstanceCount"] = instances;
+    request["HyperParameters"]["mini_batch_size"] = std::to_string(2 * instances);  // the global batch: even over the ranks
+    request["HyperParameters"]["validation_mini_batch_size"] = std::to_string(2 * instances);
+    request["CheckpointConfig"] = {{"S3Uri", bucket_->uri("checkpoints/" + name)}};
+    io::write_file_atomic(dir_ / (name + ".json"), request.dump(2));
+    aws_json("sagemaker create-training-job --cli-input-json file://" + (dir_ / (name + ".json")).string());
+    return name;
+  }
+  // Polls until the job's status (or secondary status) is `status`; the last answer.
+  json wait_for(const std::string& job, const std::string& status, std::chrono::seconds timeout) {
+    json d;
+    wait_until([&] {
+      d = poll(job);
+      return d.value("TrainingJobStatus", "") == status || d.value("SecondaryStatus", "") == status ||
+             (status != "Failed" && d.value("TrainingJobStatus", "") == "Failed");
+    }, timeout);
+    return d;
+  }
+  std::string job_log(const std::string& job) const {
+    return io::read_file(dir_ / "root" / "training-jobs" / job / "log.txt");
+  }
+  // Command lines of this machine's processes that contain `text`.
+  static std::vector<std::string> processes_with(const std::string& text) {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename();
+      if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid())) continue;
+      std::string cmdline = read_text(entry.path() / "cmdline");
+      std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+      if (cmdline.find(text) != std::string::npos) found.push_back(pid + ": " + cmdline);
+    }
+    return found;
+  }
+  // The keys under `prefix` in the bucket (aws s3 ls --recursive, or the local folder).
+  std::string bucket_listing(const std::string& prefix) const {
+    if (!bucket_->is_s3()) {
+      std::string out;
+      if (fs::exists(dir_ / "bucket" / prefix))
+        for (const auto& e : fs::recursive_directory_iterator(dir_ / "bucket" / prefix)) out += e.path().string() + "\n";
+      return out;
+    }
+    std::system((bucket_->env_prefix() + "/usr/bin/aws s3 ls --recursive " + bucket_->uri(prefix) + bucket_->s3_endpoint_flag() +
+                 " > '" + (dir_ / "ls.out").string() + "' 2>&1").c_str());
+    return io::read_file(dir_ / "ls.out");
+  }
+  std::string slurm_jobs(const std::string& name) const {
+    return cluster_->run("squeue -h -t all -n " + name + " -o '%i %T %N'");
+  }
+
+  std::unique_ptr<SlurmCluster> cluster_;
+};
+
+TEST_F(SlurmTraining, TwoInstancesTrainOnTwoNodesFromS3) {
+  prepare_sample();
+  // An instance type the cluster's table does not know is refused, naming the known ones.
+  json bad = json::parse(io::read_file(training_request("pets-big", 1)));
+  bad["ResourceConfig"]["InstanceType"] = "ml.p3.2xlarge";
+  io::write_file_atomic(dir_ / "bad.json", bad.dump());
+  std::string out;
+  EXPECT_NE(aws("sagemaker create-training-job --cli-input-json file://" + (dir_ / "bad.json").string(), &out), 0);
+  EXPECT_NE(out.find("ValidationException"), std::string::npos) << out;
+  EXPECT_NE(out.find("ml.c5.xlarge, ml.m5.large"), std::string::npos) << out;
+
+  create("pets-slurm", 2, 2);
+  const json d = wait_for("pets-slurm", "Completed", std::chrono::seconds(300));
+  ASSERT_EQ(d.value("TrainingJobStatus", ""), "Completed") << d.dump(2) << "\n" << job_log("pets-slurm") << log();
+  std::vector<std::string> steps;
+  for (const auto& t : d["SecondaryStatusTransitions"]) steps.push_back(t["Status"]);
+  EXPECT_EQ(steps, (std::vector<std::string>{"Starting", "Downloading", "Training", "Uploading", "Completed"})) << d.dump(2);
+  EXPECT_FALSE(d["FinalMetricDataList"].empty());
+  EXPECT_TRUE(bucket_->get("output/pets-slurm/output/model.tar.gz", dir_ / "model.tar.gz"));
+  // One Slurm job, on both nodes; each instance on its own node, each downloading its channels.
+  const std::string jobs = slurm_jobs("pets-slurm");
+  EXPECT_NE(jobs.find("COMPLETED n[1-2]"), std::string::npos) << jobs;
+  const std::string text = job_log("pets-slurm");
+  for (const char* line : {"[algo-1 on n1] rank 0 of 2, rendezvous at 127.0.1.1:", "[algo-2 on n2] rank 1 of 2",
+                           "[algo-1 on n1] downloading the channels", "[algo-2 on n2] downloading the channels",
+                           "[algo-1 on n1] model uploaded to"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_TRUE(processes_with((dir_ / "scratch" / "pets-slurm").string()).empty());
+  EXPECT_FALSE(fs::exists(dir_ / "scratch" / "pets-slurm" / "algo-1")) << "the instances' working copies are gone";
+}
+
+TEST_F(SlurmTraining, StopAndMaxRuntimeEndTheSlurmJob) {
+  prepare_sample();
+  create("pets-stop", 2, 500);
+  ASSERT_EQ(wait_for("pets-stop", "Training", std::chrono::seconds(120)).value("SecondaryStatus", ""), "Training") << job_log("pets-stop");
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  aws_json("sagemaker stop-training-job --training-job-name pets-stop");
+  json d = wait_for("pets-stop", "Stopped", std::chrono::seconds(90));
+  EXPECT_EQ(d.value("TrainingJobStatus", ""), "Stopped") << d.dump(2) << job_log("pets-stop");
+  EXPECT_NE(job_log("pets-stop").find("scancel --signal=TERM"), std::string::npos);
+  EXPECT_NE(bucket_listing("checkpoints/pets-stop/").find("checkpoints/pets-stop/"), std::string::npos)
+      << "the first instance uploads its checkpoint after SIGTERM" << bucket_listing("") << job_log("pets-stop");
+  EXPECT_TRUE(wait_until([&] { return processes_with((dir_ / "scratch" / "pets-stop").string()).empty(); }, std::chrono::seconds(15)));
+
+  create("pets-limit", 1, 500, 12);
+  d = wait_for("pets-limit", "MaxRuntimeExceeded", std::chrono::seconds(150));
+  EXPECT_EQ(d.value("TrainingJobStatus", ""), "Stopped") << d.dump(2) << job_log("pets-limit");
+  EXPECT_EQ(d.value("SecondaryStatus", ""), "MaxRuntimeExceeded") << d.dump(2);
+}
+
+TEST_F(SlurmTraining, ANodeThatDiesFailsTheJobNamingIt) {
+  prepare_sample();
+  create("pets-node", 2, 500);
+  ASSERT_EQ(wait_for("pets-node", "Training", std::chrono::seconds(120)).value("SecondaryStatus", ""), "Training") << job_log("pets-node");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_EQ(cluster_->kill_node("n2"), 0);
+  const json d = wait_for("pets-node", "Failed", std::chrono::seconds(90));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  ASSERT_EQ(d.value("TrainingJobStatus", ""), "Failed") << d.dump(2) << job_log("pets-node");
+  RecordProperty("node_death_to_failed_seconds", std::to_string(seconds));
+  const std::string reason = d.value("FailureReason", "");
+  EXPECT_NE(reason.find("n2"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("NODE_FAIL"), std::string::npos) << reason;
+  EXPECT_TRUE(wait_until([&] { return processes_with((dir_ / "scratch" / "pets-node").string()).empty(); }, std::chrono::seconds(20)))
+      << "nothing of the job runs on after its node died";
+}
+
+TEST_F(SlurmTraining, ARankWhoseLauncherIsKilledLeavesNothingBehind) {
+  prepare_sample();
+  create("pets-orphan", 2, 500);
+  ASSERT_EQ(wait_for("pets-orphan", "Training", std::chrono::seconds(120)).value("SecondaryStatus", ""), "Training") << job_log("pets-orphan");
+  const std::string rank1 = (dir_ / "scratch" / "pets-orphan" / "algo-2").string();
+  std::vector<std::string> launcher;
+  ASSERT_TRUE(wait_until([&] {
+    launcher.clear();
+    for (const auto& p : processes_with(rank1))
+      if (p.find(" launch ") != std::string::npos) launcher.push_back(p);
+    return launcher.size() == 1;
+  }, std::chrono::seconds(30))) << processes_with(rank1).size();
+  ::kill(std::stoi(launcher.front()), SIGKILL);
+  EXPECT_TRUE(wait_until([&] { return processes_with(rank1).empty(); }, std::chrono::seconds(10)))
+      << "the rank died with its launcher";
+  const json d = wait_for("pets-orphan", "Failed", std::chrono::seconds(90));
+  EXPECT_EQ(d.value("TrainingJobStatus", ""), "Failed") << d.dump(2) << job_log("pets-orphan");
+  EXPECT_TRUE(wait_until([&] { return processes_with((dir_ / "scratch" / "pets-orphan").string()).empty(); }, std::chrono::seconds(20)));
+}
+
+TEST_F(SlurmTraining, ARestartedServiceAdoptsTheRunningJob) {
+  prepare_sample();
+  create("pets-adopt", 2, 6);
+  ASSERT_EQ(wait_for("pets-adopt", "Training", std::chrono::seconds(120)).value("SecondaryStatus", ""), "Training") << job_log("pets-adopt");
+  ::kill(api_, SIGKILL);  // no goodbye: the Slurm job runs on
+  wait_exit(api_);
+  api_ = -1;
+  EXPECT_NE(slurm_jobs("pets-adopt").find("RUNNING"), std::string::npos) << slurm_jobs("pets-adopt");
+  start_api();
+  const json d = wait_for("pets-adopt", "Completed", std::chrono::seconds(300));
+  EXPECT_EQ(d.value("TrainingJobStatus", ""), "Completed") << d.dump(2) << job_log("pets-adopt") << log();
+  const std::string jobs = slurm_jobs("pets-adopt");
+  EXPECT_EQ(std::count(jobs.begin(), jobs.end(), '\n'), 1) << "run once: " << jobs;
+  EXPECT_NE(job_log("pets-adopt").find("following Slurm job"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace segmaker::test
