@@ -21,7 +21,7 @@ struct TaskFlags {
 int run_training_task(TaskFlags& f, const GlobalOptions& global) {
   io::StopSignal stop;  // scancel's SIGTERM: the trainer checkpoints, the checkpoints go up
   auto& o = f.options;
-  api::task_from_slurm_environment(o, [](const char* name) { return std::getenv(name); });
+  o.task = api::cluster_task_from_slurm_environment([](const char* name) { return std::getenv(name); });
   if (o.master_port == 0) {
     const char* id = std::getenv("SLURM_JOB_ID");
     o.master_port = f.port_base + (id ? std::atoi(id) % 10000 : 0);

@@ -52,5 +52,6 @@ Command add_quantize_command(CLI::App& app, const GlobalOptions& global);
 Command add_api_command(CLI::App& app, const GlobalOptions& global);
 Command add_hyperparameters_command(CLI::App& app, const GlobalOptions& global);
 Command add_training_task_command(CLI::App& app, const GlobalOptions& global);
+Command add_transform_task_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace segmaker::app

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_api_command(app, global));
   commands.push_back(add_hyperparameters_command(app, global));
   commands.push_back(add_training_task_command(app, global));
+  commands.push_back(add_transform_task_command(app, global));
 
   try {
     app.parse(argc, argv);

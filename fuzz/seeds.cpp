@@ -311,6 +311,41 @@ void query_seeds() {
   put("fuzz_query_request", "get-caller-identity.txt", "Action=GetCallerIdentity&Version=2011-06-15");
 }
 
+// fuzz_slurm_text (fuzz/targets/fuzz_slurm_text.cpp): 'J' + one `scontrol show job -o` record as Slurm
+// 22.05 prints it, 'M' + an instance-type mapping file (segmaker api --instance-types).
+void slurm_text_seeds() {
+  const std::string record =
+      "JobId=42 JobName=segmaker-pets-1 UserId=alice(1000) GroupId=alice(1000) MCS_label=N/A Priority=4294901759 "
+      "Nice=0 Account=(null) QOS=normal JobState=RUNNING Reason=None Dependency=(null) Requeue=1 Restarts=0 "
+      "BatchFlag=1 Reboot=0 ExitCode=0:0 RunTime=00:00:12 TimeLimit=01:00:00 TimeMin=N/A "
+      "SubmitTime=2026-11-30T10:00:00 EligibleTime=2026-11-30T10:00:00 AccrueTime=2026-11-30T10:00:00 "
+      "StartTime=2026-11-30T10:00:01 EndTime=2026-11-30T11:00:01 Deadline=N/A SuspendTime=None SecsPreSuspend=0 "
+      "LastSchedEval=2026-11-30T10:00:01 Scheduler=Main Partition=debug AllocNode:Sid=head:4711 ReqNodeList=(null) "
+      "ExcNodeList=(null) NodeList=n[1-2] BatchHost=n1 NumNodes=2 NumCPUs=2 NumTasks=2 CPUs/Task=1 "
+      "ReqB:S:C:T=0:0:*:* TRES=cpu=2,mem=1800M,node=2,billing=2 Socks/Node=* NtasksPerN:B:S:C=1:0:*:* CoreSpec=* "
+      "MinCPUsNode=1 MinMemoryNode=900M MinTmpDiskNode=0 Features=(null) DelayBoot=00:00:00 OverSubscribe=OK "
+      "Contiguous=0 Licenses=(null) Network=(null) Command=/var/lib/segmaker/jobs/pets 1/run.sh "
+      "WorkDir=/var/lib/segmaker/jobs/pets 1 Comment=segmaker:arn:aws:sagemaker:us-east-1:000000000000:training-job/pets-1 "
+      "StdErr=/var/lib/segmaker/jobs/pets 1/slurm.out StdIn=/dev/null StdOut=/var/lib/segmaker/jobs/pets 1/slurm.out Power=\n";
+  put("fuzz_slurm_text", "running.txt", "J" + record);
+  put("fuzz_slurm_text", "node-fail.txt",
+      "JJobId=43 JobName=segmaker-pets-2 JobState=NODE_FAIL Reason=NodeDown Dependency=(null) ExitCode=0:0 "
+      "Partition=debug NodeList=n[1-2] BatchHost=n1 NumNodes=2 Comment=segmaker:pets-2 Power=\n");
+  put("fuzz_slurm_text", "pending.txt",
+      "JJobId=44 JobName=segmaker-pets-3 JobState=PENDING Reason=launch failed requeued held ExitCode=0:0 "
+      "NodeList=(null) NumNodes=2-2 Power=\n");
+  put("fuzz_slurm_text", "invalid-job-id.txt", "Jslurm_load_jobs error: Invalid job id specified\n");
+  put("fuzz_slurm_text", "node.txt",
+      "JNodeName=n1 Arch=x86_64 CoresPerSocket=1 CPUAlloc=0 CPUTot=2 NodeAddr=127.0.0.1 State=DOWN* "
+      "Reason=Not responding [slurm@2026-11-30T10:06:00]\n");
+  put("fuzz_slurm_text", "mapping.json",
+      R"(M{"ml.c5.xlarge": {"cpus": 4, "memory_mib": 8000}, "ml.m5.large": {},
+  "ml.p3.2xlarge": {"partition": "gpu", "cpus": 8, "memory_mib": 61000, "gpus": 1, "exclusive": true}})");
+  put("fuzz_slurm_text", "mapping-test.json", R"(M{"ml.c5.xlarge": {"cpus": 1, "memory_mib": 900}, "ml.m5.large": {"cpus": 1}})");
+  put("fuzz_slurm_text", "mapping-bad.json", R"(M{"ml.c5.xlarge": {"cpus": -1, "partition": "a b", "exclusive": "yes", "cores": 2}})");
+  put("fuzz_slurm_text", "default-type.txt", "Jml.p3.2xlarge");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_seeds OUT_DIR\n";
@@ -328,5 +363,6 @@ int main(int argc, char** argv) {
   tuning_request_seeds();
   sigv4_seeds();
   query_seeds();
+  slurm_text_seeds();
   return 0;
 }

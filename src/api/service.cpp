@@ -298,6 +298,7 @@ int Service::start() {
   static_cast<RunnerOptions&>(x) = children;
   x.stop_grace = o.stop_grace;
   x.jobs_dir = o.root / "transform-jobs";
+  x.slurm = o.slurm;
   s.transforms = std::make_unique<TransformRunner>(*s.store, x);
   s.hyperparameters = std::make_unique<HyperparameterCatalog>(o.executable);
   TuningRunnerHooks hooks;

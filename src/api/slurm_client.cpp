@@ -95,20 +95,55 @@ int SlurmClient::run(const fs::path& command, const std::vector<std::string>& ar
   return status;
 }
 
-std::string SlurmClient::submit(const std::vector<std::string>& args, const fs::path& script) const {
-  std::vector<std::string> all{"--parsable"};
-  all.insert(all.end(), args.begin(), args.end());
-  all.push_back(script.string());
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string batch_script(const SlurmBatch& b) {
+  std::ostringstream s;
+  s << "#!/bin/bash\n"
+    << "# " << b.name << ", submitted by segmaker api: one task per instance, each running the instance on its node.\n";
+  if (b.rendezvous)
+    s << "first=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
+      << "addr=$(scontrol show node \"$first\" | grep -o 'NodeAddr=[^ ]*' | cut -d= -f2)\n";
+  // srun does not inherit --cpus-per-task from sbatch since Slurm 22.05.
+  s << "exec srun --kill-on-bad-exit=1 --ntasks-per-node=1 ${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}";
+  for (const auto& a : b.task_command) s << " " << shell_quote(a);
+  if (b.rendezvous) s << " --master-addr \"${addr:-$first}\"";
+  s << "\n";
+  return s.str();
+}
+
+}  // namespace
+
+std::string SlurmClient::submit(const SlurmBatch& b) const {
+  io::write_file_atomic(b.script, batch_script(b));
+  std::vector<std::string> args{"--parsable", "--job-name=" + b.name, "--comment=" + b.comment,
+                                "--nodes=" + std::to_string(b.nodes), "--ntasks-per-node=1", "--no-requeue",
+                                "--output=" + b.output.string(), "--open-mode=append", "--chdir=" + b.chdir.string()};
+  if (b.minutes > 0) args.push_back("--time=" + std::to_string(b.minutes));
+  const InstanceResources& r = b.resources;
+  const std::string partition = r.partition.empty() ? b.default_partition : r.partition;
+  if (!partition.empty()) args.push_back("--partition=" + partition);
+  if (r.cpus > 0) args.push_back("--cpus-per-task=" + std::to_string(r.cpus));
+  if (r.memory_mib > 0) args.push_back("--mem=" + std::to_string(r.memory_mib) + "M");
+  if (r.gpus > 0) args.push_back("--gres=gpu:" + std::to_string(r.gpus));
+  if (r.exclusive) args.push_back("--exclusive");
+  args.push_back(b.script.string());
   std::string out;
-  if (run(sbatch_, all, out) != 0) throw UserError("sbatch refused the job: " + out.substr(0, 1000));
+  if (run(sbatch_, args, out) != 0) throw UserError("sbatch refused the job: " + out.substr(0, 1000));
   // --parsable: "<id>" or "<id>;<cluster>", after any warning lines.
   std::string id;
   std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);)
-    if (!line.empty() && line.find_first_not_of("0123456789;abcdefghijklmnopqrstuvwxyz_-") == std::string::npos)
-      id = line.substr(0, line.find(';'));
-  if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
-    throw UserError("sbatch printed no job id: " + out.substr(0, 500));
+  for (std::string line; std::getline(lines, line);) {
+    const std::string first = line.substr(0, line.find(';'));
+    if (!first.empty() && first.find_first_not_of("0123456789") == std::string::npos) id = first;
+  }
+  if (id.empty()) throw UserError("sbatch printed no job id: " + out.substr(0, 500));
   return id;
 }
 

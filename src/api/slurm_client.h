@@ -13,7 +13,35 @@
 #include <string>
 #include <vector>
 
+#include "api/instance_resources.h"
+
 namespace segmaker::api {
+
+// Where a Slurm cluster runs the jobs (segmaker api --scheduler slurm).
+struct SlurmOptions {
+  std::string partition;            // --slurm-partition ("" = the cluster's default)
+  InstanceResourceTable instances;  // --instance-types (default: each instance a whole node)
+  // Node-local folder of the instances' working copies (--node-scratch).
+  std::filesystem::path scratch = "/tmp/segmaker-instances";
+  int port_base = 20000;  // rendezvous port: port_base + Slurm job id % 10000
+};
+
+// One job of the service as a Slurm batch job: `nodes` nodes, one task per node (srun), each running
+// `task_command`; with `rendezvous` each task also gets `--master-addr <the first node's NodeAddr>`
+// (node names need not resolve).
+struct SlurmBatch {
+  std::string name;     // --job-name (the training or transform job's name)
+  std::string comment;  // --comment: "segmaker:<ARN>", how a restarted service recognises its job
+  int nodes = 1;
+  long long minutes = 0;  // --time; 0: the partition's limit
+  InstanceResources resources;
+  std::string default_partition;
+  std::filesystem::path output;  // the job's log: appended to
+  std::filesystem::path chdir;
+  std::filesystem::path script;  // written here, then submitted
+  std::vector<std::string> task_command;
+  bool rendezvous = false;
+};
 
 // One record of `scontrol show job -o` / `scontrol show node -o`: Key=Value fields separated by
 // spaces (a value with spaces keeps its words). Never throws.
@@ -37,8 +65,9 @@ class SlurmClient {
   // Finds sbatch, scontrol, squeue, sinfo and scancel on PATH; throws UserError naming the missing one.
   SlurmClient();
 
-  // sbatch --parsable <args> <script>; the job id. Throws UserError with sbatch's message.
-  std::string submit(const std::vector<std::string>& args, const std::filesystem::path& script) const;
+  // Writes the batch script and submits it (sbatch --parsable --no-requeue ...); the job id. Throws
+  // UserError with sbatch's message.
+  std::string submit(const SlurmBatch& batch) const;
   // The job's state; nullopt when slurmctld no longer knows it ("Invalid job id"). Throws UserError
   // when Slurm cannot be asked (slurmctld down): the caller retries.
   std::optional<SlurmJobState> job(const std::string& id) const;

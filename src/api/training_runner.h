@@ -36,7 +36,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/instance_resources.h"
 #include "api/runner_options.h"
 #include "api/slurm_client.h"
 
@@ -44,14 +43,6 @@ namespace segmaker::api {
 
 class Store;
 
-// Where a Slurm cluster runs the jobs (segmaker api --scheduler slurm).
-struct SlurmOptions {
-  std::string partition;            // --slurm-partition ("" = the cluster's default)
-  InstanceResourceTable instances;  // --instance-types (default: each instance a whole node)
-  // Node-local folder of the instances' /opt/ml copies (--node-scratch).
-  std::filesystem::path scratch = "/tmp/segmaker-instances";
-  int port_base = 20000;  // rendezvous port: port_base + Slurm job id % 10000
-};
 
 // threads 0: the child's default (all cores); stop_grace: SageMaker's 120 s unless the service says.
 struct TrainingRunnerOptions : RunnerOptions {
@@ -109,6 +100,8 @@ class TrainingRunner {
                                                                Running& running);
   void finish_on_slurm(const std::string& name, const std::string& id, const std::optional<SlurmJobState>& state,
                        StopReason reason);
+  // Enters every phase after `last` up to `now` (Downloading, Training, Uploading); `last` becomes `now`.
+  void enter_phases(const std::string& name, std::string& last, const std::string& now, const std::string& nodes);
   void sync_checkpoints(const std::string& name, const nlohmann::json& document, bool upload);
   void append_log(const std::string& name, const std::string& line) const;
   // The log store has every line of the job's log so far; with `final` (the job ended) it stops following it.

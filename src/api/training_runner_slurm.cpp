@@ -22,26 +22,6 @@ namespace {
 
 constexpr const char* kKind = "TrainingJob";
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The batch script: the first node's address for the rendezvous (node names need not resolve: its
-// NodeAddr), then one `segmaker training-task` per node.
-std::string batch_script(const std::string& job, const std::vector<std::string>& task_command) {
-  std::ostringstream s;
-  s << "#!/bin/bash\n"
-    << "# Training job " << job << ", submitted by segmaker api: one task per instance, each running the instance on its node.\n"
-    << "first=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
-    << "addr=$(scontrol show node \"$first\" | grep -o 'NodeAddr=[^ ]*' | cut -d= -f2)\n"
-    << "exec srun --kill-on-bad-exit=1 --ntasks-per-node=1 ${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}";
-  for (const auto& a : task_command) s << " " << shell_quote(a);
-  s << " --master-addr \"${addr:-$first}\"";
-  return s.str();
-}
-
 std::string trimmed(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\r\n"));
   s.erase(s.find_last_not_of(" \t\r\n") + 1);
@@ -51,6 +31,22 @@ std::string trimmed(std::string s) {
 std::string read_if_exists(const fs::path& file) {
   std::error_code ec;
   return fs::is_regular_file(file, ec) ? io::read_file(file) : std::string();
+}
+
+// The instances' phases in order; a short one the poll missed is still entered, so that the job's
+// SecondaryStatusTransitions read as SageMaker's do.
+const std::vector<std::pair<std::string, std::string>>& phases() {
+  static const std::vector<std::pair<std::string, std::string>> list{
+      {"Downloading", "Downloading input data"},
+      {"Training", "Training image download completed. Training in progress."},
+      {"Uploading", "Uploading generated training model"}};
+  return list;
+}
+
+int phase_index(const std::string& phase) {
+  for (std::size_t i = 0; i < phases().size(); ++i)
+    if (phases()[i].first == phase) return static_cast<int>(i);
+  return -1;
 }
 
 std::string seconds_text(double s) { return std::to_string(static_cast<long long>(s)); }
@@ -71,27 +67,26 @@ std::string TrainingRunner::submit_to_slurm(const std::string& name, const json&
   if (!options_.storage.endpoint.empty()) task.insert(task.end(), {"--s3-endpoint", options_.storage.endpoint});
   task.insert(task.end(), {"training-task", "--job", files.document().string(), "--scratch", slurm.scratch.string(),
                            "--master-port-base", std::to_string(slurm.port_base)});
-  io::write_file_atomic(files.script(), batch_script(name, task) + "\n");
 
   const json& rc = doc.at("ResourceConfig");
-  const InstanceResources& res = slurm.instances.resolve(rc.at("InstanceType").get<std::string>());
   const double max_runtime = doc.at("StoppingCondition").value("MaxRuntimeInSeconds", 86400.0);
   const double left = std::max(0.0, max_runtime - doc.value("_TrainingSeconds", 0.0));
+  SlurmBatch batch;
+  batch.name = name;
+  batch.comment = "segmaker:" + doc.value("TrainingJobArn", name);
+  batch.nodes = rc.at("InstanceCount").get<int>();
   // Slurm's limit is a backstop behind the service's own MaxRuntimeInSeconds (checkpoint first):
   // the runtime left, the stop grace period and two minutes to download and upload.
-  const long long minutes =
+  batch.minutes =
       static_cast<long long>(std::ceil((left + std::chrono::duration<double>(options_.stop_grace).count() + 120) / 60));
-  std::vector<std::string> args{"--job-name=" + name, "--comment=segmaker:" + doc.value("TrainingJobArn", name),
-                                "--nodes=" + std::to_string(rc.at("InstanceCount").get<int>()), "--ntasks-per-node=1",
-                                "--no-requeue", "--time=" + std::to_string(minutes), "--output=" + log_path(name).string(),
-                                "--open-mode=append", "--chdir=" + job_dir(name).string()};
-  const std::string partition = res.partition.empty() ? slurm.partition : res.partition;
-  if (!partition.empty()) args.push_back("--partition=" + partition);
-  if (res.cpus > 0) args.push_back("--cpus-per-task=" + std::to_string(res.cpus));
-  if (res.memory_mib > 0) args.push_back("--mem=" + std::to_string(res.memory_mib) + "M");
-  if (res.gpus > 0) args.push_back("--gres=gpu:" + std::to_string(res.gpus));
-  if (res.exclusive) args.push_back("--exclusive");
-  return slurm_->submit(args, files.script());
+  batch.resources = slurm.instances.resolve(rc.at("InstanceType").get<std::string>());
+  batch.default_partition = slurm.partition;
+  batch.output = log_path(name);
+  batch.chdir = job_dir(name);
+  batch.script = files.script();
+  batch.task_command = task;
+  batch.rendezvous = true;
+  return slurm_->submit(batch);
 }
 
 void TrainingRunner::run_on_slurm(const std::string& name, Running& running) {
@@ -157,12 +152,7 @@ std::optional<std::optional<SlurmJobState>> TrainingRunner::follow_slurm_job(con
       last_state = state->state;
     }
     const std::string phase = trimmed(read_if_exists(files.progress()));
-    if (state->state == "RUNNING" && !phase.empty() && phase != last_phase && !running.stop) {
-      if (phase == "Downloading") set_status(name, phase, "Downloading input data on " + state->nodes);
-      else if (phase == "Training") set_status(name, phase, "Training image download completed. Training in progress.");
-      else if (phase == "Uploading") set_status(name, phase, "Uploading generated training model");
-      last_phase = phase;
-    }
+    if (state->state == "RUNNING" && !running.stop) enter_phases(name, last_phase, phase, state->nodes);
     if (phase == "Training" && !training_since) training_since = std::chrono::steady_clock::now();
     const double now_trained =
         trained + (training_since ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *training_since).count() : 0.0);
@@ -199,6 +189,15 @@ std::optional<std::optional<SlurmJobState>> TrainingRunner::follow_slurm_job(con
   return std::nullopt;
 }
 
+void TrainingRunner::enter_phases(const std::string& name, std::string& last, const std::string& now, const std::string& nodes) {
+  const int to = phase_index(now);
+  for (int i = phase_index(last) + 1; i <= to; ++i) {
+    const auto& [phase, message] = phases()[static_cast<std::size_t>(i)];
+    set_status(name, phase, phase == "Downloading" ? message + " on " + nodes : message);
+  }
+  if (to >= 0) last = now;
+}
+
 void TrainingRunner::finish_on_slurm(const std::string& name, const std::string& id, const std::optional<SlurmJobState>& state,
                                      StopReason reason) {
   const ClusterJobFiles files{job_dir(name)};
@@ -224,8 +223,11 @@ void TrainingRunner::finish_on_slurm(const std::string& name, const std::string&
   if (reason == StopReason::MaxRuntime || slurm_state == "TIMEOUT")
     return set_status(name, "MaxRuntimeExceeded", "Job stopped because it exceeded MaxRuntimeInSeconds");
   if (reason == StopReason::Requested) return set_status(name, "Stopped", "Training job stopped");
-  if (first.contains("model_uri") && first.value("exit_status", -1) == 0 && (slurm_state.empty() || slurm_state == "COMPLETED"))
+  if (first.contains("model_uri") && first.value("exit_status", -1) == 0 && (slurm_state.empty() || slurm_state == "COMPLETED")) {
+    std::string last = store_.get(kKind, name)->document.value("SecondaryStatus", "");
+    enter_phases(name, last, "Uploading", state ? state->nodes : "");  // those the polls did not see
     return set_status(name, "Completed", "Training job completed");
+  }
   if (slurm_state == "CANCELLED")
     return fail(name, "InternalServerError: the job was cancelled in Slurm, not through StopTrainingJob (" + slurm_text + ")");
   // The instance that failed first says why (its node and the trainer's failure file), else the log's end.

@@ -17,49 +17,15 @@ namespace segmaker::api {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-json ClusterJobFiles::results() const {
-  json out = json::object();
-  if (!fs::is_directory(dir())) return out;
-  for (const auto& entry : fs::directory_iterator(dir())) {
-    const auto name = entry.path().filename().string();
-    if (name.rfind("algo-", 0) != 0 || entry.path().extension() != ".json") continue;
-    const json r = json::parse(io::read_file(entry.path()), nullptr, false);
-    if (r.is_object()) out[entry.path().stem().string()] = r;
-  }
-  return out;
-}
-
-void task_from_slurm_environment(TrainingTaskOptions& o, const std::function<const char*(const char*)>& lookup) {
-  auto need = [&](const char* name) {
-    const char* v = lookup(name);
-    if (!v || !*v) throw UserError(std::string("training-task runs as a Slurm task: ") + name + " is not set (start it with srun)");
-    return std::string(v);
-  };
-  auto number = [&](const char* name, int min) {
-    const std::string v = need(name);
-    try {
-      std::size_t used = 0;
-      const int n = std::stoi(v, &used);
-      if (used == v.size() && n >= min) return n;
-    } catch (const std::exception&) {
-    }
-    throw UserError(std::string(name) + "='" + v + "' is not a number");
-  };
-  o.rank = number("SLURM_PROCID", 0);
-  o.instances = number("SLURM_NTASKS", 1);
-  if (o.rank >= o.instances) throw UserError("SLURM_PROCID is not below SLURM_NTASKS");
-  o.node = need("SLURMD_NODENAME");
-}
-
 namespace {
 
 class Task {
  public:
   Task(const TrainingTaskOptions& o, const std::function<bool()>& stop)
-      : o_(o), stop_(stop), files_{o.job_file.parent_path().parent_path()}, host_("algo-" + std::to_string(o.rank + 1)) {}
+      : o_(o), stop_(stop), files_{o.job_file.parent_path().parent_path()}, host_(o.task.host()) {}
 
   int run() {
-    result_ = {{"host", host_}, {"node", o_.node}, {"rank", o_.rank}, {"exit_status", -1}, {"stopped", false}};
+    result_ = {{"host", host_}, {"node", o_.task.node}, {"rank", o_.task.rank}, {"exit_status", -1}, {"stopped", false}};
     try {
       prepare();
       const int status = train();
@@ -75,10 +41,10 @@ class Task {
 
  private:
   void say(const std::string& line) const {
-    std::cout << "[" << host_ << " on " << o_.node << "] " << line << std::endl;
+    std::cout << "[" << host_ << " on " << o_.task.node << "] " << line << std::endl;
   }
   void progress(const std::string& phase) const {
-    if (o_.rank == 0) io::write_file_atomic(files_.progress(), phase + "\n");
+    if (o_.task.rank == 0) io::write_file_atomic(files_.progress(), phase + "\n");
     say(phase);
   }
   void write_result() const { io::write_file_atomic(files_.result(host_), result_.dump(2)); }
@@ -117,13 +83,13 @@ class Task {
     ChildSpec spec;
     spec.executable = o_.executable;
     if (o_.threads > 0) spec.args = {"--threads", std::to_string(o_.threads)};
-    if (o_.instances > 1)
-      spec.args.insert(spec.args.end(), {"launch", "--nnodes", std::to_string(o_.instances), "--node-rank", std::to_string(o_.rank),
+    if (o_.task.instances > 1)
+      spec.args.insert(spec.args.end(), {"launch", "--nnodes", std::to_string(o_.task.instances), "--node-rank", std::to_string(o_.task.rank),
                                          "--nproc", "1", "--master-addr", o_.master_addr, "--master-port",
                                          std::to_string(o_.master_port), "--"});
     spec.args.insert(spec.args.end(), {"train", "--sagemaker", "--sm-root", root_.string(), "--no-progress"});
-    say("rank " + std::to_string(o_.rank) + " of " + std::to_string(o_.instances) +
-        (o_.instances > 1 ? ", rendezvous at " + o_.master_addr + ":" + std::to_string(o_.master_port) : ""));
+    say("rank " + std::to_string(o_.task.rank) + " of " + std::to_string(o_.task.instances) +
+        (o_.task.instances > 1 ? ", rendezvous at " + o_.master_addr + ":" + std::to_string(o_.master_port) : ""));
     ChildProcess child(spec);  // no log file: its output is this task's (the job's log)
     WaitHooks hooks;
     hooks.poll_interval = std::chrono::milliseconds(100);
@@ -140,7 +106,7 @@ class Task {
     const sagemaker::SageMakerLayout layout{root_};
     result_["exit_status"] = status;
     if (fs::exists(layout.failure_file())) result_["failure"] = io::read_file(layout.failure_file());
-    if (o_.rank == 0) {
+    if (o_.task.rank == 0) {
       const std::string checkpoints = checkpoint_uri();
       if (!checkpoints.empty() && !io::is_empty_dir(layout.checkpoint_dir())) {
         storage::upload_folder(layout.checkpoint_dir(), checkpoints, o_.storage);

@@ -81,6 +81,7 @@ void validate(Context& c, const json& r) {
 
 json create(Context& c, const json& request) {
   validate(c, request);
+  c.transforms.check_placement(request);
   const std::string name = request.at("TransformJobName");
   std::lock_guard lock(c.create_mutex);
   const std::string arn = make_arn(c.region, c.account, "transform-job", name);

@@ -28,7 +28,13 @@ namespace {
 constexpr const char* kKind = "TransformJob";
 }
 
-TransformRunner::TransformRunner(Store& store, TransformRunnerOptions options) : store_(store), options_(std::move(options)) {}
+TransformRunner::TransformRunner(Store& store, TransformRunnerOptions options) : store_(store), options_(std::move(options)) {
+  if (options_.slurm) slurm_ = std::make_unique<SlurmClient>();
+}
+
+void TransformRunner::check_placement(const json& request) const {
+  if (options_.slurm) options_.slurm->instances.resolve(request.at("TransformResources").at("InstanceType").get<std::string>());
+}
 
 TransformRunner::~TransformRunner() { shutdown(); }
 
@@ -71,8 +77,8 @@ void TransformRunner::discard_if_finished(const std::string& name) {
 
 void TransformRunner::start() {
   for (const auto& r : store_.with_status(kKind, {"InProgress", "Stopping"})) {
-    if (r.status == "Stopping") set_status(r.name, "Stopped");
-    else run(r.name);
+    if (r.status == "Stopping" && !(slurm_ && r.document.contains("_SlurmJobId"))) set_status(r.name, "Stopped");
+    else run(r.name);  // a Slurm job is followed (and cancelled when Stopping) again
   }
 }
 
@@ -122,6 +128,7 @@ void TransformRunner::shutdown() {
 }
 
 void TransformRunner::execute(const std::string& name, Job& job) {
+  if (slurm_) return execute_on_slurm(name, job);
   const auto doc = store_.get(kKind, name);
   if (!doc) return;
   const json& d = doc->document;

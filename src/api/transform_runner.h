@@ -7,16 +7,25 @@
 // running when it stopped runs again on the next start (answers already written are kept).
 // Its log: <root>/transform-jobs/<name>/log.txt, followed into the log store (/aws/sagemaker/TransformJobs);
 // once the job is final its folder keeps only that file (api/working_copy.h).
+//
+// On a Slurm cluster (options.slurm): one Slurm batch job of TransformResources.InstanceCount nodes,
+// one `segmaker transform-task` per node, each on its share of the input objects (api/transform_task.h);
+// Completed when every instance answered all of its share, else Failed naming the instance and node.
+// The Slurm job id is kept in the store: a restarted service follows the job again.
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "api/runner_options.h"
+#include "api/slurm_client.h"
 
 namespace segmaker::api {
 
@@ -25,6 +34,8 @@ class Store;
 // threads 0: all cores.
 struct TransformRunnerOptions : RunnerOptions {
   std::filesystem::path jobs_dir;  // <root>/transform-jobs
+  std::optional<SlurmOptions> slurm;  // none: child processes of the service
+  std::chrono::milliseconds poll_interval{std::chrono::milliseconds(250)};  // Slurm's state
 };
 
 class TransformRunner {
@@ -41,6 +52,8 @@ class TransformRunner {
   // StopTransformJob: Stopping, then Stopped once its process has ended.
   void stop(const std::string& name);
   void shutdown();
+  // ApiError ValidationException when the job's instance type cannot be placed on the cluster.
+  void check_placement(const nlohmann::json& request) const;
 
   std::filesystem::path job_dir(const std::string& name) const { return options_.jobs_dir / name; }
   std::filesystem::path log_path(const std::string& name) const { return job_dir(name) / "log.txt"; }
@@ -52,6 +65,10 @@ class TransformRunner {
     std::atomic<bool> done{false};
   };
   void execute(const std::string& name, Job& job);
+  // The Slurm path (transform_runner_slurm.cpp).
+  void execute_on_slurm(const std::string& name, Job& job);
+  std::string submit_to_slurm(const std::string& name, const nlohmann::json& document);
+  void finish_on_slurm(const std::string& name, const std::string& id, const std::optional<SlurmJobState>& state, bool stopped);
   void reap();
   void append_log(const std::string& name, const std::string& line) const;
   void set_status(const std::string& name, const std::string& status, const std::string& failure = "");
@@ -63,6 +80,7 @@ class TransformRunner {
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Job>> jobs_;
   std::atomic<bool> shutting_down_{false};
+  std::unique_ptr<SlurmClient> slurm_;  // with options_.slurm
 };
 
 }  // namespace segmaker::api

@@ -114,6 +114,33 @@ TEST_F(SlurmTraining, TwoInstancesTrainOnTwoNodesFromS3) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   EXPECT_TRUE(processes_with((dir_ / "scratch" / "pets-slurm").string()).empty());
   EXPECT_FALSE(fs::exists(dir_ / "scratch" / "pets-slurm" / "algo-1")) << "the instances' working copies are gone";
+
+  // A 2-instance batch transform of the training images with that model: each node answers its share.
+  ASSERT_EQ(aws("sagemaker create-model --model-name pets-model --execution-role-arn arn:aws:iam::000000000000:role/dummy "
+                "--primary-container Image=811284229777.dkr.ecr.us-east-1.amazonaws.com/semantic-segmentation:1,ModelDataUrl=" +
+                d["ModelArtifacts"]["S3ModelArtifacts"].get<std::string>()), 0);
+  const json transform = {
+      {"TransformJobName", "pets-split"}, {"ModelName", "pets-model"},
+      {"TransformInput", {{"DataSource", {{"S3DataSource", {{"S3DataType", "S3Prefix"}, {"S3Uri", bucket_->uri("data/train")}}}}},
+                          {"ContentType", "image/jpeg"}}},
+      {"TransformOutput", {{"S3OutputPath", bucket_->uri("split")}, {"Accept", "image/png"}}},
+      {"TransformResources", {{"InstanceType", "ml.m5.large"}, {"InstanceCount", 2}}}};
+  io::write_file_atomic(dir_ / "transform.json", transform.dump());
+  ASSERT_EQ(aws("sagemaker create-transform-job --cli-input-json file://" + (dir_ / "transform.json").string()), 0);
+  json t;
+  wait_until([&] {
+    t = aws_json("sagemaker describe-transform-job --transform-job-name pets-split");
+    return t.value("TransformJobStatus", "") != "InProgress";
+  }, std::chrono::seconds(180));
+  const std::string transform_log = io::read_file(dir_ / "root" / "transform-jobs" / "pets-split" / "log.txt");
+  ASSERT_EQ(t.value("TransformJobStatus", ""), "Completed") << t.dump(2) << transform_log;
+  const auto images = io::list_files(dir_ / "data" / "train", {".jpg"});
+  for (const auto& image : images) EXPECT_TRUE(bucket_->get("split/" + image.filename().string() + ".out", dir_ / "answer.png")) << image;
+  const std::string total = std::to_string(images.size());
+  EXPECT_NE(transform_log.find("[algo-1 on n1] " + std::to_string((images.size() + 1) / 2) + " of the " + total + " objects"), std::string::npos)
+      << transform_log;
+  EXPECT_NE(transform_log.find("[algo-2 on n2] " + std::to_string(images.size() / 2) + " of the " + total + " objects"), std::string::npos)
+      << transform_log;
 }
 
 TEST_F(SlurmTraining, StopAndMaxRuntimeEndTheSlurmJob) {
