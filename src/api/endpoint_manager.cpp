@@ -30,7 +30,7 @@ struct EndpointManager::Routing {
   struct Variant {
     std::string name;
     double weight = 1;
-    std::vector<int> ports;
+    std::vector<std::pair<std::string, int>> addresses;  // host, port of each ready instance
   };
   std::vector<Variant> variants;
 };
@@ -92,12 +92,20 @@ std::string first_line_of_failure(const ServingInstance& instance, int status) {
 
 }  // namespace
 
-EndpointManager::EndpointManager(Store& store, EndpointManagerOptions options) : store_(store), options_(std::move(options)) {}
+EndpointManager::EndpointManager(Store& store, EndpointManagerOptions options) : store_(store), options_(std::move(options)) {
+  if (options_.slurm) slurm_ = std::make_unique<SlurmClient>();
+}
 
 EndpointManager::~EndpointManager() { shutdown(); }
 
+void EndpointManager::check_placement(const std::string& instance_type) const {
+  if (options_.slurm) options_.slurm->instances.resolve(instance_type);
+}
+
 void EndpointManager::start() {
   for (const auto& r : store_.with_status(kKind)) {
+    if (slurm_)  // a killed service left its instances' jobs running: they are started again below
+      for (const auto& id : slurm_->find(r.name, "segmaker:" + r.arn)) slurm_->cancel(id);
     if (r.status == "Deleting") {
       store_.remove(kKind, r.name);
     } else if (r.status != "Failed" && r.status != "OutOfService") {
@@ -201,22 +209,23 @@ std::optional<InstanceTarget> EndpointManager::route(const std::string& name, co
   const Routing::Variant* chosen = nullptr;
   if (!target_variant.empty()) {
     for (const auto& v : routing->variants)
-      if (v.name == target_variant && !v.ports.empty()) chosen = &v;
+      if (v.name == target_variant && !v.addresses.empty()) chosen = &v;
   } else {
     double total = 0;
     for (const auto& v : routing->variants)
-      if (!v.ports.empty()) total += v.weight;
+      if (!v.addresses.empty()) total += v.weight;
     thread_local std::mt19937 rng{std::random_device{}()};
     double pick = std::uniform_real_distribution<double>(0, total)(rng);
     for (const auto& v : routing->variants) {
-      if (v.ports.empty()) continue;
+      if (v.addresses.empty()) continue;
       chosen = &v;
       if ((pick -= v.weight) < 0) break;
     }
   }
   if (!chosen) return std::nullopt;
   const unsigned i = s->counter.fetch_add(1);
-  return InstanceTarget{chosen->name, chosen->ports[i % chosen->ports.size()], static_cast<int>(chosen->ports.size())};
+  const auto& [host, port] = chosen->addresses[i % chosen->addresses.size()];
+  return InstanceTarget{chosen->name, port, host, static_cast<int>(chosen->addresses.size())};
 }
 
 std::vector<InstanceTarget> EndpointManager::instances(const std::string& name) {
@@ -224,7 +233,7 @@ std::vector<InstanceTarget> EndpointManager::instances(const std::string& name) 
   if (const auto s = find(name)) {
     std::lock_guard lock(s->mutex);
     for (const auto& v : s->routing->variants)
-      for (int p : v.ports) out.push_back({v.name, p});
+      for (const auto& [host, port] : v.addresses) out.push_back({v.name, port, host});
   }
   return out;
 }
@@ -418,6 +427,15 @@ struct EndpointManager::Supervision {
       spec.threads = threads;
       for (const auto& [key, value] : v.value("Environment", json::object()).items())
         spec.environment.emplace_back(key, value.get<std::string>());
+      if (manager.slurm_) {
+        spec.slurm = manager.slurm_.get();
+        spec.batch.name = s.name;
+        const auto endpoint = manager.store_.get(kKind, s.name);
+        spec.batch.comment = "segmaker:" + (endpoint ? endpoint->arn : s.name);
+        spec.batch.resources = manager.options_.slurm->instances.resolve(v.value("InstanceType", ""));
+        spec.batch.default_partition = manager.options_.slurm->partition;
+        spec.batch.chdir = dir;
+      }
       for (int k = 0; k < v["InitialInstanceCount"].get<int>(); ++k) {
         spec.log = dir / "logs" / (v["VariantName"].get<std::string>() + "-" + std::to_string(k + 1) + ".log");
         if (manager.options_.logs) manager.options_.logs->follow(endpoint_log_source(spec.log, s.name, v["VariantName"], k + 1));
@@ -435,7 +453,7 @@ struct EndpointManager::Supervision {
     for (const auto& i : set)
       if (i->ready())
         for (auto& v : routing->variants)
-          if (v.name == i->variant()) v.ports.push_back(i->port());
+          if (v.name == i->variant()) v.addresses.emplace_back(i->host(), i->port());
     std::lock_guard lock(s.mutex);
     s.routing = routing;
   }

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/runner_options.h"
+#include "api/slurm_client.h"
 
 namespace segmaker::api {
 
@@ -35,12 +36,15 @@ struct EndpointManagerOptions : RunnerOptions {
   std::filesystem::path endpoints_dir;  // <root>/endpoints/<name>/{models,logs}
   std::chrono::milliseconds start_timeout{std::chrono::minutes(10)};
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(100)};
+  // Each instance a one-node Slurm job on its node (serving_instance.h); none: child processes.
+  std::optional<SlurmOptions> slurm;
 };
 
 // Where one request goes.
 struct InstanceTarget {
   std::string variant;
   int port = 0;
+  std::string host = "127.0.0.1";
   int variant_instances = 1;  // ready instances of the variant
 };
 
@@ -51,8 +55,11 @@ class EndpointManager {
   EndpointManager(const EndpointManager&) = delete;
   EndpointManager& operator=(const EndpointManager&) = delete;
 
-  // Brings back the endpoints a previous run of the service had.
+  // Brings back the endpoints a previous run of the service had (on Slurm the instances' old jobs are
+  // cancelled first: instances are started again, not adopted).
   void start();
+  // ApiError ValidationException when a variant's instance type cannot be placed on the cluster.
+  void check_placement(const std::string& instance_type) const;
   // The endpoint's document exists (Creating, with its variants): start its instances.
   void create(const std::string& name);
   // The endpoint is Updating to `variants` (from the new config): switch without a failed request.
@@ -82,6 +89,7 @@ class EndpointManager {
 
   Store& store_;
   EndpointManagerOptions options_;
+  std::unique_ptr<SlurmClient> slurm_;  // with options_.slurm
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Supervisor>> supervisors_;
   std::atomic<bool> shutting_down_{false};

@@ -42,6 +42,7 @@ json resolve_variants(Context& c, const std::string& config_name) {
     const auto model = c.store.get("Model", model_name);
     if (!model) throw not_found("model", make_arn(c.region, c.account, "model", model_name));
     const json& container = model->document.at("PrimaryContainer");
+    c.endpoints.check_placement(v.value("InstanceType", ""));
     v["ModelDataUrl"] = container.at("ModelDataUrl");
     v["Image"] = container.value("Image", "semantic-segmentation");
     v["Environment"] = container.value("Environment", json::object());

@@ -7,6 +7,7 @@
 #include "api/instance_types.h"
 #include "api/listing.h"
 #include "api/names.h"
+#include "api/endpoint_manager.h"
 #include "api/operations.h"
 #include "api/store.h"
 #include "api/training_job.h"
@@ -122,6 +123,7 @@ json create_endpoint_config(Context& c, const json& request) {
         v.fail("'ServerlessConfig'", path + ".serverlessConfig", "segmaker api runs instance-based variants: give InitialInstanceCount and InstanceType");
       auto count = v.integer(pv, "InitialInstanceCount", path + ".initialInstanceCount", IntRule{1, 16}, true);
       auto type = v.string(pv, "InstanceType", path + ".instanceType", instance_types, true);
+      if (type) c.endpoints.check_placement(*type);  // the cluster's instance table (--scheduler slurm)
       double weight = 1.0;
       if (const json* w = v.field(pv, "InitialVariantWeight", path + ".initialVariantWeight", false)) {
         if (!w->is_number() || w->get<double>() < 0) v.fail(w->dump(), path + ".initialVariantWeight", "Member must have value greater than or equal to 0");

@@ -96,7 +96,7 @@ RuntimeAnswer invoke_endpoint(Store& store, EndpointManager& endpoints, const In
       return runtime_error(429, "ModelNotReadyException",
                            "Model for endpoint " + in.endpoint + (in.target_variant.empty() ? "" : " variant " + in.target_variant) +
                                " is not ready (endpoint status " + status + "). Try again when the endpoint is InService.");
-    httplib::Client client("127.0.0.1", target->port);
+    httplib::Client client(target->host, target->port);
     client.set_connection_timeout(std::chrono::seconds(2));
     client.set_read_timeout(std::chrono::seconds(60));  // SageMaker's invocation limit
     client.set_write_timeout(std::chrono::seconds(60));

@@ -293,6 +293,7 @@ int Service::start() {
   EndpointManagerOptions e;
   static_cast<RunnerOptions&>(e) = children;  // instances stop within the default 30 s grace
   e.endpoints_dir = o.root / "endpoints";
+  e.slurm = o.slurm;
   s.endpoints = std::make_unique<EndpointManager>(*s.store, e);
   TransformRunnerOptions x;
   static_cast<RunnerOptions&>(x) = children;

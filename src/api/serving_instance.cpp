@@ -3,17 +3,40 @@
 
 #include <httplib.h>
 
+#include <fstream>
+#include <thread>
+
 #include "io/free_port.h"
 
 namespace segmaker::api {
 
 ServingInstance::ServingInstance(std::string variant, InstanceSpec spec) : variant_(std::move(variant)), spec_(std::move(spec)) {}
 
+ServingInstance::~ServingInstance() {
+  if (spec_.slurm && !job_id_.empty() && !slurm_exit_) spec_.slurm->cancel(job_id_);
+}
+
 void ServingInstance::start() {
   port_ = io::free_port();
   ready_ = false;
   ++starts_;
   started_at_ = std::chrono::steady_clock::now();
+  if (spec_.slurm) {
+    SlurmBatch batch = spec_.batch;
+    batch.nodes = 1;
+    batch.output = spec_.log;
+    batch.script = spec_.log.parent_path() / (spec_.log.stem().string() + ".sbatch");
+    batch.environment = spec_.environment;
+    batch.task_command = {spec_.executable.string()};
+    if (spec_.threads > 0) batch.task_command.insert(batch.task_command.end(), {"--threads", std::to_string(spec_.threads)});
+    batch.task_command.insert(batch.task_command.end(), {"serve", "--model", spec_.model.string(), "--port", std::to_string(port_)});
+    batch.address_flag = "--host";
+    host_.clear();
+    slurm_exit_.reset();
+    job_id_ = spec_.slurm->submit(batch);
+    std::ofstream(spec_.log, std::ios::app) << "segmaker api: instance submitted to Slurm as job " << job_id_ << ", port " << port_ << "\n";
+    return;
+  }
   ChildSpec child;
   child.executable = spec_.executable;
   child.log = spec_.log;
@@ -24,9 +47,35 @@ void ServingInstance::start() {
   process_ = std::make_unique<ChildProcess>(child);
 }
 
+std::optional<int> ServingInstance::slurm_poll() {
+  if (slurm_exit_ || job_id_.empty()) return slurm_exit_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_asked_ < std::chrono::seconds(1)) return std::nullopt;
+  last_asked_ = now;
+  std::optional<SlurmJobState> state;
+  try {
+    state = spec_.slurm->job(job_id_);
+  } catch (const std::exception&) {
+    return std::nullopt;  // slurmctld unreachable: the instance is not known to be gone
+  }
+  if (!state || state->finished()) {
+    std::ofstream(spec_.log, std::ios::app) << "segmaker api: Slurm job " << job_id_ << " ended"
+                                            << (state ? ": " + state->state + " (" + state->reason + ")" : "") << "\n";
+    slurm_exit_ = state && state->state == "COMPLETED" ? 0 : 1;
+    ready_ = false;
+    return slurm_exit_;
+  }
+  if (host_.empty() && state->state == "RUNNING") host_ = spec_.slurm->node_address(state->nodes);
+  return std::nullopt;
+}
+
 bool ServingInstance::check_ready() {
-  if (ready_ || !process_ || process_->poll()) return ready_;
-  httplib::Client client("127.0.0.1", port_);
+  if (spec_.slurm) {
+    if (ready_ || slurm_poll() || host_.empty()) return ready_;
+  } else if (ready_ || !process_ || process_->poll()) {
+    return ready_;
+  }
+  httplib::Client client(host_, port_);
   client.set_connection_timeout(std::chrono::seconds(1));
   client.set_read_timeout(std::chrono::seconds(2));
   const auto answer = client.Get("/ping");
@@ -35,6 +84,7 @@ bool ServingInstance::check_ready() {
 }
 
 std::optional<int> ServingInstance::exited() {
+  if (spec_.slurm) return slurm_poll();
   if (!process_) return 0;
   auto status = process_->poll();
   if (status) ready_ = false;
@@ -43,6 +93,15 @@ std::optional<int> ServingInstance::exited() {
 
 void ServingInstance::stop(std::chrono::milliseconds grace) {
   ready_ = false;
+  if (spec_.slurm) {
+    if (job_id_.empty() || slurm_exit_) return;
+    spec_.slurm->signal(job_id_, "TERM");
+    const auto end = std::chrono::steady_clock::now() + grace;
+    while (!slurm_poll() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!slurm_exit_) spec_.slurm->cancel(job_id_);
+    slurm_exit_ = slurm_exit_.value_or(143);
+    return;
+  }
   if (process_) process_->stop(grace);
 }
 

@@ -81,10 +81,11 @@ SlurmClient::SlurmClient()
     : sbatch_(find_on_path("sbatch")), scontrol_(find_on_path("scontrol")), squeue_(find_on_path("squeue")),
       sinfo_(find_on_path("sinfo")), scancel_(find_on_path("scancel")) {}
 
-int SlurmClient::run(const fs::path& command, const std::vector<std::string>& args, std::string& output) const {
+int SlurmClient::run(const fs::path& command, const std::vector<std::string>& args, std::string& output,
+                     const std::vector<std::pair<std::string, std::string>>& environment) const {
   io::TempDir tmp("segmaker-slurm");
   const fs::path out = tmp.path() / "out.txt";
-  ChildProcess child(ChildSpec{command, args, {}, out});
+  ChildProcess child(ChildSpec{command, args, environment, out});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   WaitHooks hooks;
   hooks.poll_interval = std::chrono::milliseconds(10);
@@ -107,13 +108,13 @@ std::string batch_script(const SlurmBatch& b) {
   std::ostringstream s;
   s << "#!/bin/bash\n"
     << "# " << b.name << ", submitted by segmaker api: one task per instance, each running the instance on its node.\n";
-  if (b.rendezvous)
+  if (!b.address_flag.empty())
     s << "first=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -n 1)\n"
       << "addr=$(scontrol show node \"$first\" | grep -o 'NodeAddr=[^ ]*' | cut -d= -f2)\n";
   // srun does not inherit --cpus-per-task from sbatch since Slurm 22.05.
   s << "exec srun --kill-on-bad-exit=1 --ntasks-per-node=1 ${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}";
   for (const auto& a : b.task_command) s << " " << shell_quote(a);
-  if (b.rendezvous) s << " --master-addr \"${addr:-$first}\"";
+  if (!b.address_flag.empty()) s << " " << b.address_flag << " \"${addr:-$first}\"";
   s << "\n";
   return s.str();
 }
@@ -135,7 +136,7 @@ std::string SlurmClient::submit(const SlurmBatch& b) const {
   if (r.exclusive) args.push_back("--exclusive");
   args.push_back(b.script.string());
   std::string out;
-  if (run(sbatch_, args, out) != 0) throw UserError("sbatch refused the job: " + out.substr(0, 1000));
+  if (run(sbatch_, args, out, b.environment) != 0) throw UserError("sbatch refused the job: " + out.substr(0, 1000));
   // --parsable: "<id>" or "<id>;<cluster>", after any warning lines.
   std::string id;
   std::istringstream lines(out);
@@ -183,6 +184,14 @@ void SlurmClient::signal(const std::string& id, const std::string& signal) const
 void SlurmClient::cancel(const std::string& id) const {
   std::string out;
   run(scancel_, {id}, out);
+}
+
+std::string SlurmClient::node_address(const std::string& node) const {
+  std::string out;
+  if (node.empty() || run(scontrol_, {"show", "node", "-o", node}, out) != 0) return "";
+  const auto fields = parse_scontrol_record(out.substr(0, out.find('\n')));
+  const auto it = fields.find("NodeAddr");
+  return it == fields.end() ? "" : it->second;
 }
 
 std::string SlurmClient::unhealthy_nodes(const std::string& nodes) const {

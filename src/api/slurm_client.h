@@ -27,8 +27,7 @@ struct SlurmOptions {
 };
 
 // One job of the service as a Slurm batch job: `nodes` nodes, one task per node (srun), each running
-// `task_command`; with `rendezvous` each task also gets `--master-addr <the first node's NodeAddr>`
-// (node names need not resolve).
+// `task_command` (node names need not resolve: the first node's NodeAddr is looked up in the script).
 struct SlurmBatch {
   std::string name;     // --job-name (the training or transform job's name)
   std::string comment;  // --comment: "segmaker:<ARN>", how a restarted service recognises its job
@@ -40,7 +39,10 @@ struct SlurmBatch {
   std::filesystem::path chdir;
   std::filesystem::path script;  // written here, then submitted
   std::vector<std::string> task_command;
-  bool rendezvous = false;
+  // Appended to the task command with the first node's NodeAddr ("--master-addr" for a rendezvous,
+  // "--host" for a server that listens on its node's address); "" for nothing.
+  std::string address_flag;
+  std::vector<std::pair<std::string, std::string>> environment;  // exported to the tasks (sbatch --export=ALL)
 };
 
 // One record of `scontrol show job -o` / `scontrol show node -o`: Key=Value fields separated by
@@ -78,12 +80,15 @@ class SlurmClient {
   void signal(const std::string& id, const std::string& signal) const;
   // scancel: the job ends (SIGTERM, then SIGKILL after the cluster's KillWait).
   void cancel(const std::string& id) const;
+  // The node's NodeAddr ("" when Slurm does not say).
+  std::string node_address(const std::string& node) const;
   // "n2 (down*: Not responding)" for each node of `nodes` (hostlist) that is not up; "" when all are.
   std::string unhealthy_nodes(const std::string& nodes) const;
 
  private:
   // Runs `command args`; its exit status and output (stdout and stderr) in `output`.
-  int run(const std::filesystem::path& command, const std::vector<std::string>& args, std::string& output) const;
+  int run(const std::filesystem::path& command, const std::vector<std::string>& args, std::string& output,
+          const std::vector<std::pair<std::string, std::string>>& environment = {}) const;
 
   std::filesystem::path sbatch_, scontrol_, squeue_, sinfo_, scancel_;
 };

@@ -85,7 +85,7 @@ std::string TrainingRunner::submit_to_slurm(const std::string& name, const json&
   batch.chdir = job_dir(name);
   batch.script = files.script();
   batch.task_command = task;
-  batch.rendezvous = true;
+  batch.address_flag = "--master-addr";
   return slurm_->submit(batch);
 }
 

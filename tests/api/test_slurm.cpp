@@ -18,9 +18,9 @@ class SlurmTraining : public Clients {
     if (const auto why = SlurmCluster::unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
     cluster_ = std::make_unique<SlurmCluster>(dir_ / "slurm", 2);
     ASSERT_TRUE(cluster_->error().empty()) << cluster_->error();
-    // One instance = one CPU and 900 MiB of a node (the nodes say 2 CPUs, 2000 MiB).
+    // ml.c5.xlarge = one CPU and 900 MiB of a node (the nodes say 2 CPUs, 2000 MiB); ml.m5.large = a whole node.
     io::write_file_atomic(dir_ / "instance-types.json",
-                          R"({"ml.c5.xlarge": {"cpus": 1, "memory_mib": 900}, "ml.m5.large": {"cpus": 1}})");
+                          R"({"ml.c5.xlarge": {"cpus": 1, "memory_mib": 900}, "ml.m5.large": {"exclusive": true}})");
     extra_api_args_ = {"--scheduler", "slurm", "--instance-types", (dir_ / "instance-types.json").string(), "--node-scratch",
                        (dir_ / "scratch").string(), "--slurm-port-base", std::to_string(21000 + (::getpid() % 80) * 100)};
     extra_env_ = {{"SLURM_CONF", cluster_->conf()}};
@@ -85,7 +85,7 @@ class SlurmTraining : public Clients {
   std::unique_ptr<SlurmCluster> cluster_;
 };
 
-TEST_F(SlurmTraining, TwoInstancesTrainOnTwoNodesFromS3) {
+TEST_F(SlurmTraining, TwoNodesTrainTransformAndServe) {
   prepare_sample();
   // An instance type the cluster's table does not know is refused, naming the known ones.
   json bad = json::parse(io::read_file(training_request("pets-big", 1)));
@@ -141,6 +141,46 @@ TEST_F(SlurmTraining, TwoInstancesTrainOnTwoNodesFromS3) {
       << transform_log;
   EXPECT_NE(transform_log.find("[algo-2 on n2] " + std::to_string(images.size() / 2) + " of the " + total + " objects"), std::string::npos)
       << transform_log;
+
+  // An endpoint of 2 instances: one Slurm job on each node, InvokeEndpoint answered by both.
+  ASSERT_EQ(aws("sagemaker create-endpoint-config --endpoint-config-name pets-config --production-variants "
+                "VariantName=AllTraffic,ModelName=pets-model,InitialInstanceCount=2,InstanceType=ml.m5.large"), 0);
+  ASSERT_EQ(aws("sagemaker create-endpoint --endpoint-name pets-ep --endpoint-config-name pets-config"), 0);
+  json e;
+  wait_until([&] {
+    e = aws_json("sagemaker describe-endpoint --endpoint-name pets-ep");
+    return e.value("EndpointStatus", "") != "Creating";
+  }, std::chrono::seconds(180));
+  const fs::path logs = dir_ / "root" / "endpoints" / "pets-ep" / "logs";
+  ASSERT_EQ(e.value("EndpointStatus", ""), "InService") << e.dump(2) << read_text(logs / "AllTraffic-1.log") << log();
+  const std::string serving = slurm_jobs("pets-ep");
+  EXPECT_NE(serving.find("RUNNING n1"), std::string::npos) << serving;
+  EXPECT_NE(serving.find("RUNNING n2"), std::string::npos) << serving;
+  for (int i = 0; i < 4; ++i) {
+    std::string answer;
+    EXPECT_EQ(aws("sagemaker-runtime invoke-endpoint --endpoint-name pets-ep --body fileb://" + images.front().string() +
+                  " --content-type image/jpeg --accept image/png '" + (dir_ / "mask.png").string() + "'", &answer), 0) << answer;
+  }
+  // Each instance listens on its own node's address (127.0.1.1 / 127.0.1.2), at the port its log names.
+  std::set<std::string> answering;
+  for (const char* instance : {"AllTraffic-1.log", "AllTraffic-2.log"}) {
+    const std::string text = read_text(logs / instance);
+    const auto at = text.find(", port ");
+    ASSERT_NE(at, std::string::npos) << text;
+    const int port = std::stoi(text.substr(at + 7));
+    for (const char* host : {"127.0.1.1", "127.0.1.2"}) {
+      httplib::Client c(host, port);
+      c.set_connection_timeout(std::chrono::seconds(1));
+      if (auto r = c.Get("/ping"); r && r->status == 200) answering.insert(std::string(host) + " " + instance);
+    }
+  }
+  EXPECT_EQ(answering.size(), 2u);
+  EXPECT_TRUE(answering.count("127.0.1.1 AllTraffic-1.log") + answering.count("127.0.1.1 AllTraffic-2.log") == 1 &&
+              answering.count("127.0.1.2 AllTraffic-1.log") + answering.count("127.0.1.2 AllTraffic-2.log") == 1)
+      << "one instance on each node";
+  ASSERT_EQ(aws("sagemaker delete-endpoint --endpoint-name pets-ep"), 0);
+  EXPECT_TRUE(wait_until([&] { return slurm_jobs("pets-ep").find("RUNNING") == std::string::npos; }, std::chrono::seconds(60)))
+      << slurm_jobs("pets-ep");
 }
 
 TEST_F(SlurmTraining, StopAndMaxRuntimeEndTheSlurmJob) {
