@@ -68,8 +68,11 @@ def main():
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     images = len([n for n in os.listdir(os.path.join(data, "train")) if n.endswith(".jpg")])
     work = tempfile.mkdtemp(prefix="segmaker-slurm-bench-")
+    os.chmod(work, 0o755)  # munged refuses a socket whose folders are not o+x
     cluster = os.path.join(work, "cluster")
-    up = subprocess.run([os.path.join(ROOT, "scripts/slurm-cluster"), "up", cluster, "2"], capture_output=True, text=True, check=True)
+    up = subprocess.run([os.path.join(ROOT, "scripts/slurm-cluster"), "up", cluster, "2"], capture_output=True, text=True)
+    if up.returncode != 0:
+        raise SystemExit("slurm-cluster up failed:\n" + up.stderr)
     conf = up.stdout.strip().split("=", 1)[1]
     env = dict(os.environ, SLURM_CONF=conf)
     types = os.path.join(work, "types.json")
