@@ -256,5 +256,35 @@ TEST_F(SlurmTraining, ARestartedServiceAdoptsTheRunningJob) {
   EXPECT_NE(job_log("pets-adopt").find("following Slurm job"), std::string::npos);
 }
 
+TEST_F(SlurmTraining, AnEndpointInstanceLostWithItsNodeIsSubmittedAgain) {
+  prepare_sample();
+  create("pets-model-job", 1, 1);
+  json d = wait_for("pets-model-job", "Completed", std::chrono::seconds(180));
+  ASSERT_EQ(d.value("TrainingJobStatus", ""), "Completed") << d.dump(2) << job_log("pets-model-job");
+  ASSERT_EQ(aws("sagemaker create-model --model-name m --execution-role-arn arn:aws:iam::000000000000:role/dummy "
+                "--primary-container Image=semantic-segmentation,ModelDataUrl=" +
+                d["ModelArtifacts"]["S3ModelArtifacts"].get<std::string>()), 0);
+  ASSERT_EQ(aws("sagemaker create-endpoint-config --endpoint-config-name c --production-variants "
+                "VariantName=AllTraffic,ModelName=m,InitialInstanceCount=1,InstanceType=ml.m5.large"), 0);
+  ASSERT_EQ(aws("sagemaker create-endpoint --endpoint-name ep --endpoint-config-name c"), 0);
+  auto status = [&] { return aws_json("sagemaker describe-endpoint --endpoint-name ep").value("EndpointStatus", ""); };
+  ASSERT_TRUE(wait_until([&] { return status() == "InService"; }, std::chrono::seconds(120))) << status() << log();
+  const std::string before = slurm_jobs("ep");
+  const std::string node = before.find("RUNNING n1") != std::string::npos ? "n1" : "n2";
+  const std::string other = node == "n1" ? "n2" : "n1";
+  ASSERT_NE(before.find("RUNNING " + node), std::string::npos) << before;
+  ASSERT_EQ(cluster_->kill_node(node), 0);
+  // Slurm notices (NODE_FAIL), the supervisor submits the instance again, Slurm places it on the other node.
+  EXPECT_TRUE(wait_until([&] { return slurm_jobs("ep").find("RUNNING " + other) != std::string::npos; }, std::chrono::seconds(90)))
+      << slurm_jobs("ep") << read_text(dir_ / "root" / "endpoints" / "ep" / "logs" / "AllTraffic-1.log");
+  const fs::path image = io::list_files(dir_ / "data" / "validation", {".jpg"}).front();
+  std::string answer;
+  EXPECT_TRUE(wait_until([&] {
+    return aws("sagemaker-runtime invoke-endpoint --endpoint-name ep --body fileb://" + image.string() +
+               " --content-type image/jpeg '" + (dir_ / "mask.png").string() + "'", &answer) == 0;
+  }, std::chrono::seconds(60))) << answer;
+  EXPECT_EQ(status(), "InService");
+}
+
 }  // namespace
 }  // namespace segmaker::test
