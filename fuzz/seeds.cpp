@@ -346,6 +346,13 @@ void slurm_text_seeds() {
   put("fuzz_slurm_text", "default-type.txt", "Jml.p3.2xlarge");
 }
 
+void manifest_file_seeds() {
+  put("fuzz_manifest_file", "manifest.json", R"([{"prefix": "s3://pets/data/train/"}, "Abyssinian_1.jpg", "Abyssinian_100.jpg", "sub/dir/x.jpg"])");
+  put("fuzz_manifest_file", "local.json", R"([{"prefix": "file:///data/train/"}, "a.jpg"])");
+  put("fuzz_manifest_file", "bad-key.json", R"([{"prefix": "s3://b/p/"}, "../x.jpg", "/abs.jpg", "a//b.jpg", 3, "a.jpg", "a.jpg"])");
+  put("fuzz_manifest_file", "no-prefix.json", R"(["a.jpg"])");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_seeds OUT_DIR\n";
@@ -364,5 +371,6 @@ int main(int argc, char** argv) {
   sigv4_seeds();
   query_seeds();
   slurm_text_seeds();
+  manifest_file_seeds();
   return 0;
 }

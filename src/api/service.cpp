@@ -259,6 +259,7 @@ Service::Service(ServiceOptions options) : state_(std::make_unique<State>()) {
   options.storage.local_access = storage::LocalAccess::only_under(
       options.allowed_local_paths,
       "segmaker api reads and writes s3:// URIs; its operator admits local folders with --allow-local-path DIR");
+  if (options.slurm) options.slurm->allowed_local_paths = options.allowed_local_paths;  // the nodes keep to them too
   state_->options = std::move(options);
 }
 

@@ -55,6 +55,12 @@ std::optional<SlurmJobState> slurm_job_state(const std::string& record) {
   return s;
 }
 
+std::vector<std::string> SlurmOptions::local_path_flags() const {
+  std::vector<std::string> flags{"--restrict-local-paths"};
+  for (const auto& p : allowed_local_paths) flags.insert(flags.end(), {"--allow-local-path", p.string()});
+  return flags;
+}
+
 namespace {
 
 fs::path find_on_path(const std::string& name) {

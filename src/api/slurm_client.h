@@ -24,6 +24,10 @@ struct SlurmOptions {
   // Node-local folder of the instances' working copies (--node-scratch).
   std::filesystem::path scratch = "/tmp/segmaker-instances";
   int port_base = 20000;  // rendezvous port: port_base + Slurm job id % 10000
+  // The service's --allow-local-path folders: the instances read local paths only under them, as the
+  // service does (`--restrict-local-paths --allow-local-path DIR ...` on their command lines).
+  std::vector<std::filesystem::path> allowed_local_paths;
+  std::vector<std::string> local_path_flags() const;
 };
 
 // One job of the service as a Slurm batch job: `nodes` nodes, one task per node (srun), each running

@@ -49,8 +49,9 @@ void validate_channel(Validator& v, const json& channel, const std::string& path
   const json* s3 = v.object(*source, "S3DataSource", path + ".dataSource.s3DataSource", true);
   if (!s3) return;
   const std::string s3_path = path + ".dataSource.s3DataSource";
-  if (auto t = v.string(*s3, "S3DataType", s3_path + ".s3DataType", data_types, true); t && *t != "S3Prefix")
-    v.fail(quote_value(*t), s3_path + ".s3DataType", "segmaker api reads S3Prefix channels only (a folder of images per channel)");
+  if (auto t = v.string(*s3, "S3DataType", s3_path + ".s3DataType", data_types, true); t && *t == "AugmentedManifestFile")
+    v.fail(quote_value(*t), s3_path + ".s3DataType",
+           "segmaker api reads S3Prefix (a folder of images per channel) and ManifestFile channels; AugmentedManifestFile is not served yet");
   if (auto uri = v.string(*s3, "S3Uri", s3_path + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, s3_path + ".s3Uri", local);
   v.string(*s3, "S3DataDistributionType", s3_path + ".s3DataDistributionType", distributions, false);
 }

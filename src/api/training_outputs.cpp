@@ -10,20 +10,51 @@
 #include "io/paths.h"
 #include "storage/transfer.h"
 #include "sagemaker/container_layout.h"
+#include "sagemaker/manifest.h"
+#include "storage/storage.h"
 
 namespace segmaker::api {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+namespace {
+
+// A ManifestFile channel: exactly the objects the manifest lists, each under its key's name.
+void download_manifest_channel(const std::string& name, const std::string& uri, const fs::path& target,
+                               const storage::StorageConfig& config) {
+  const storage::Location location = storage::parse_location(uri);
+  sagemaker::ManifestFile manifest;
+  try {
+    manifest = sagemaker::parse_manifest_file(storage::open_storage(location, config)->read(location));
+  } catch (const UserError& e) {
+    throw UserError("channel '" + name + "': ManifestFile " + uri + ": " + e.what());
+  }
+  for (std::size_t i = 0; i < manifest.keys.size(); ++i) {
+    const storage::Location object = storage::parse_location(manifest.uri(i));
+    try {
+      storage::open_storage(object, config)->read_to_file(object, target / manifest.keys[i]);
+    } catch (const UserError& e) {
+      throw UserError("channel '" + name + "': " + uri + " lists " + manifest.uri(i) + ", which cannot be read: " + e.what());
+    }
+  }
+}
+
+}  // namespace
+
 void download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
   const sagemaker::SageMakerLayout layout{job_dir};
   for (const auto& channel : doc.at("InputDataConfig")) {
     const std::string name = channel.at("ChannelName");
-    const std::string uri = channel.at("DataSource").at("S3DataSource").at("S3Uri");
+    const json& source = channel.at("DataSource").at("S3DataSource");
+    const std::string uri = source.at("S3Uri");
     const fs::path target = layout.data_dir() / name;
     fs::remove_all(target);  // a download cut short by a restart starts again
     fs::create_directories(target);
+    if (source.value("S3DataType", "S3Prefix") == "ManifestFile") {
+      download_manifest_channel(name, uri, target, config);
+      continue;
+    }
     const auto summary = storage::download_prefix(as_folder_uri(uri), target, config);
     if (summary.objects == 0)
       throw UserError("No S3 objects found under S3 URL \"" + uri + "\" given in input data source (channel '" + name +

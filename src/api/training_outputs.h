@@ -12,8 +12,10 @@
 
 namespace segmaker::api {
 
-// Downloads every channel of the job's InputDataConfig into <job>/input/data/<channel>. Throws
-// UserError "No S3 objects found under S3 URL …" (SageMaker's wording) for an empty prefix.
+// Downloads every channel of the job's InputDataConfig into <job>/input/data/<channel>: an S3Prefix
+// channel's objects, or exactly those a ManifestFile lists (sagemaker/manifest.h). Throws UserError "No
+// S3 objects found under S3 URL …" (SageMaker's wording) for an empty prefix; naming the manifest, or the
+// object it lists that cannot be read, for a ManifestFile channel.
 void download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
                        const storage::StorageConfig& config);
 

@@ -67,6 +67,8 @@ std::string TrainingRunner::submit_to_slurm(const std::string& name, const json&
   if (!options_.storage.endpoint.empty()) task.insert(task.end(), {"--s3-endpoint", options_.storage.endpoint});
   task.insert(task.end(), {"training-task", "--job", files.document().string(), "--scratch", slurm.scratch.string(),
                            "--master-port-base", std::to_string(slurm.port_base)});
+  const auto local = slurm.local_path_flags();
+  task.insert(task.end(), local.begin(), local.end());
 
   const json& rc = doc.at("ResourceConfig");
   const double max_runtime = doc.at("StoppingCondition").value("MaxRuntimeInSeconds", 86400.0);

@@ -41,6 +41,8 @@ std::string TransformRunner::submit_to_slurm(const std::string& name, const json
   if (!options_.storage.endpoint.empty()) batch.task_command.insert(batch.task_command.end(), {"--s3-endpoint", options_.storage.endpoint});
   batch.task_command.insert(batch.task_command.end(),
                             {"transform-task", "--job", files.document().string(), "--scratch", slurm.scratch.string()});
+  const auto local = slurm.local_path_flags();
+  batch.task_command.insert(batch.task_command.end(), local.begin(), local.end());
   return slurm_->submit(batch);
 }
 

@@ -286,5 +286,31 @@ TEST_F(SlurmTraining, AnEndpointInstanceLostWithItsNodeIsSubmittedAgain) {
   EXPECT_EQ(status(), "InService");
 }
 
+// A node keeps to the service's --allow-local-path folders: a file:// channel elsewhere is refused by
+// the task itself (its result file says why), not only by CreateTrainingJob's validation.
+TEST(SlurmTasks, ATaskReadsLocalPathsOnlyUnderTheServicesFolders) {
+  TempDir dir;
+  fs::create_directories(dir / "job" / "cluster");
+  fs::create_directories(dir / "data" / "train");
+  fs::create_directories(dir / "allowed");
+  io::write_file_atomic(dir / "data" / "train" / "a.jpg", "x");
+  const json job = {{"TrainingJobName", "j"}, {"HyperParameters", json::object()},
+                    {"InputDataConfig", {{{"ChannelName", "train"},
+                                          {"DataSource", {{"S3DataSource", {{"S3DataType", "S3Prefix"},
+                                                                            {"S3Uri", "file://" + (dir / "data" / "train").string()}}}}}}}},
+                    {"ResourceConfig", {{"InstanceType", "ml.c5.xlarge"}, {"InstanceCount", 1}}},
+                    {"OutputDataConfig", {{"S3OutputPath", "file://" + (dir / "out").string()}}}};
+  io::write_file_atomic(dir / "job" / "cluster" / "job.json", job.dump());
+  const pid_t task = spawn_cli({"training-task", "--job", (dir / "job" / "cluster" / "job.json").string(), "--scratch",
+                                (dir / "scratch").string(), "--master-addr", "127.0.0.1", "--restrict-local-paths",
+                                "--allow-local-path", (dir / "allowed").string()},
+                               dir / "task.log", {{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}, {"SLURMD_NODENAME", "n1"}});
+  EXPECT_NE(wait_exit(task), 0);
+  const json result = json::parse(io::read_file(dir / "job" / "cluster" / "algo-1.json"));
+  EXPECT_NE(result.value("failure", "").find("is outside the allowed folders"), std::string::npos) << result.dump(2);
+  EXPECT_EQ(result.value("node", ""), "n1");
+  EXPECT_FALSE(fs::exists(dir / "scratch" / "j" / "algo-1" / "input" / "data" / "train" / "a.jpg"));
+}
+
 }  // namespace
 }  // namespace segmaker::test

@@ -73,7 +73,7 @@ TEST(Validation, CreateTrainingJobNamesEveryBadField) {
                                         {"TrainingInputMode", "Stream"}}},
             {"RoleArn", "arn:aws:iam::1:role/x"},
             {"InputDataConfig", json::array({{{"ChannelName", "train"},
-                                              {"DataSource", {{"S3DataSource", {{"S3DataType", "ManifestFile"},
+                                              {"DataSource", {{"S3DataSource", {{"S3DataType", "AugmentedManifestFile"},
                                                                                 {"S3Uri", "https://bucket.s3.amazonaws.com/train"}}}}}}})},
             {"OutputDataConfig", {{"S3OutputPath", "relative/out"}}},
             {"ResourceConfig", {{"InstanceType", "ml.c5.xlarge"}, {"InstanceCount", 1}, {"VolumeSizeInGB", 1}}},
