@@ -95,10 +95,11 @@ void ServingInstance::stop(std::chrono::milliseconds grace) {
   ready_ = false;
   if (spec_.slurm) {
     if (job_id_.empty() || slurm_exit_) return;
-    spec_.slurm->signal(job_id_, "TERM");
-    const auto end = std::chrono::steady_clock::now() + grace;
-    while (!slurm_poll() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (!slurm_exit_) spec_.slurm->cancel(job_id_);
+    SlurmStop stop(*spec_.slurm, job_id_, grace);
+    while (!slurm_poll() && !stop.cancelled()) {
+      if (const std::string done = stop.advance("RUNNING"); !done.empty()) std::ofstream(spec_.log, std::ios::app) << "segmaker api: " << done << "\n";
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
     slurm_exit_ = slurm_exit_.value_or(143);
     return;
   }

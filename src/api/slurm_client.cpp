@@ -192,6 +192,24 @@ void SlurmClient::cancel(const std::string& id) const {
   run(scancel_, {id}, out);
 }
 
+std::string SlurmStop::advance(const std::string& state) {
+  if (cancelled_) return "";
+  if (state == "PENDING") {
+    slurm_.cancel(id_);
+    cancelled_ = true;
+    return "scancel " + id_ + ": the job had not started";
+  }
+  if (!term_sent_) {
+    slurm_.signal(id_, "TERM");
+    term_sent_ = std::chrono::steady_clock::now();
+    return "scancel --signal=TERM " + id_ + ": every instance checkpoints or finishes its work, and stops";
+  }
+  if (std::chrono::steady_clock::now() - *term_sent_ <= grace_) return "";
+  slurm_.cancel(id_);
+  cancelled_ = true;
+  return "the job did not stop within the grace period: scancel " + id_;
+}
+
 std::string SlurmClient::node_address(const std::string& node) const {
   std::string out;
   if (node.empty() || run(scontrol_, {"show", "node", "-o", node}, out) != 0) return "";

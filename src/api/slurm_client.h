@@ -97,4 +97,24 @@ class SlurmClient {
   std::filesystem::path sbatch_, scontrol_, squeue_, sinfo_, scancel_;
 };
 
+// A stop as StopTrainingJob does it, on a Slurm job: SIGTERM to its tasks (a trainer checkpoints, a
+// server finishes its requests; a job still pending is cancelled at once), `scancel` once `grace` has
+// passed. The one stop of the training and transform runners and the serving instances.
+class SlurmStop {
+ public:
+  SlurmStop(const SlurmClient& slurm, std::string id, std::chrono::milliseconds grace)
+      : slurm_(slurm), id_(std::move(id)), grace_(grace) {}
+  // Called on each poll while the stop is wanted, with the job's state; what it did (for the job's log),
+  // "" when nothing this time.
+  std::string advance(const std::string& state);
+  bool cancelled() const { return cancelled_; }
+
+ private:
+  const SlurmClient& slurm_;
+  std::string id_;
+  std::chrono::milliseconds grace_;
+  std::optional<std::chrono::steady_clock::time_point> term_sent_;
+  bool cancelled_ = false;
+};
+
 }  // namespace segmaker::api

@@ -132,8 +132,8 @@ std::optional<std::optional<SlurmJobState>> TrainingRunner::follow_slurm_job(con
   const double max_runtime = doc->document.at("StoppingCondition").value("MaxRuntimeInSeconds", 86400.0);
   double trained = doc->document.value("_TrainingSeconds", 0.0);
   std::string last_state, last_phase = doc->document.value("SecondaryStatus", ""), last_error;
-  std::optional<std::chrono::steady_clock::time_point> term_sent, training_since;
-  bool killed = false;
+  std::optional<std::chrono::steady_clock::time_point> training_since;
+  SlurmStop stop(*slurm_, id, options_.stop_grace);
   auto last_saved = std::chrono::steady_clock::now();
   const auto interval = std::max(options_.poll_interval, std::chrono::milliseconds(250));
   while (!shutting_down_) {
@@ -163,20 +163,8 @@ std::optional<std::optional<SlurmJobState>> TrainingRunner::follow_slurm_job(con
       if (running.stop.compare_exchange_strong(expected, static_cast<int>(StopReason::MaxRuntime)))
         set_status(name, "Stopping", "MaxRuntimeInSeconds (" + seconds_text(max_runtime) + " s) exceeded: stopping the training job");
     }
-    if (running.stop && !term_sent) {
-      if (state->state == "PENDING") {
-        slurm_->cancel(id);
-      } else {
-        append_log(name, "scancel --signal=TERM " + id + ": every instance checkpoints and stops");
-        slurm_->signal(id, "TERM");
-      }
-      term_sent = std::chrono::steady_clock::now();
-    }
-    if (term_sent && !killed && std::chrono::steady_clock::now() - *term_sent > options_.stop_grace) {
-      append_log(name, "the job did not stop within the grace period: scancel " + id);
-      slurm_->cancel(id);
-      killed = true;
-    }
+    if (running.stop)
+      if (const std::string done = stop.advance(state->state); !done.empty()) append_log(name, done);
     if (std::chrono::steady_clock::now() - last_saved > std::chrono::seconds(5)) {
       last_saved = std::chrono::steady_clock::now();
       store_.update(kKind, name, [&](Resource& r) { r.document["_TrainingSeconds"] = now_trained; });

@@ -73,8 +73,7 @@ void TransformRunner::execute_on_slurm(const std::string& name, Job& job) {
   } else {
     append_log(name, "following Slurm job " + id + " again after the service restarted");
   }
-  std::optional<std::chrono::steady_clock::time_point> term_sent;
-  bool killed = false;
+  SlurmStop stop(*slurm_, id, options_.stop_grace);
   std::string last_state;
   while (!shutting_down_) {
     std::optional<SlurmJobState> state;
@@ -89,16 +88,8 @@ void TransformRunner::execute_on_slurm(const std::string& name, Job& job) {
       append_log(name, "Slurm job " + id + ": " + state->state + (state->state == "PENDING" ? "" : " on " + state->nodes));
       last_state = state->state;
     }
-    if (job.stop && !term_sent) {
-      if (state->state == "PENDING") slurm_->cancel(id);
-      else slurm_->signal(id, "TERM");
-      term_sent = std::chrono::steady_clock::now();
-    }
-    if (term_sent && !killed && std::chrono::steady_clock::now() - *term_sent > options_.stop_grace) {
-      append_log(name, "the transform did not stop within the grace period: scancel " + id);
-      slurm_->cancel(id);
-      killed = true;
-    }
+    if (job.stop)
+      if (const std::string done = stop.advance(state->state); !done.empty()) append_log(name, done);
     if (options_.logs && options_.logs->following(log_path(name))) options_.logs->flush(log_path(name));
     std::this_thread::sleep_for(options_.poll_interval);
   }
