@@ -353,6 +353,17 @@ void manifest_file_seeds() {
   put("fuzz_manifest_file", "no-prefix.json", R"(["a.jpg"])");
 }
 
+void augmented_manifest_seeds() {
+  put("fuzz_augmented_manifest", "ground-truth.jsonl",
+      R"({"source-ref": "s3://pets/img/1.jpg", "pets-ref": "s3://pets/masks/1.png", "pets-ref-metadata": {"internal-color-map": {"0": {"class-name": "BACKGROUND", "hex-color": "#ffffff", "confidence": 0.0}, "1": {"class-name": "cat", "hex-color": "#2ca02c", "confidence": 0.9}}, "type": "groundtruth/semantic-segmentation", "human-annotated": "yes", "creation-date": "2026-12-01T10:00:00.000000", "job-name": "labeling-job/pets"}}
+{"source-ref": "s3://pets/img/2.jpg", "pets-ref": "s3://pets/masks/2.png"}
+)");
+  put("fuzz_augmented_manifest", "skipped.jsonl",
+      "{\"source-ref\": \"file:///d/1.jpg\"}\r\n\n{\"source-ref\": 3, \"pets-ref\": \"s3://b/2.png\"}\n"
+      "{\"source-ref\": \"s3://b/3.jpg\", \"pets-ref\": \"s3://b/3.png\", \"pets-ref-metadata\": {\"internal-color-map\": {\"0\": {\"hex-color\": \"#000000\"}}}}\n");
+  put("fuzz_augmented_manifest", "malformed.jsonl", "{\"source-ref\": \"s3://b/1.jpg\", \"pets-ref\": \"s3://b/1.png\"}\n{\"source-ref\": ");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_seeds OUT_DIR\n";
@@ -372,5 +383,6 @@ int main(int argc, char** argv) {
   query_seeds();
   slurm_text_seeds();
   manifest_file_seeds();
+  augmented_manifest_seeds();
   return 0;
 }

@@ -19,6 +19,22 @@ using json = nlohmann::json;
 
 namespace {
 
+// An AugmentedManifestFile channel names the image's and the annotation's attributes, both S3 references.
+void validate_attribute_names(Validator& v, const json& s3, const std::string& s3_path) {
+  const std::string path = s3_path + ".attributeNames";
+  const json* names = v.array(s3, "AttributeNames", path, false, 1, 16);
+  auto is_ref = [](const json& n) {
+    return n.is_string() && n.get<std::string>().size() > 4 && n.get<std::string>().compare(n.get<std::string>().size() - 4, 4, "-ref") == 0;
+  };
+  if (!names && !s3.contains("AttributeNames"))
+    v.fail("null", path, "an AugmentedManifestFile channel of the Semantic Segmentation algorithm needs AttributeNames: the "
+                         "image's and the annotation's attribute, e.g. [\"source-ref\", \"my-labels-ref\"]");
+  else if (names && names->size() != 2 || !is_ref((*names)[0]) || !is_ref((*names)[1]))
+    v.fail(names->dump().substr(0, 200), path,
+           "the Semantic Segmentation algorithm reads two attributes, the image's then the annotation's, both S3 references "
+           "(names ending in -ref), e.g. [\"source-ref\", \"my-labels-ref\"]");
+}
+
 void validate_channel(Validator& v, const json& channel, const std::string& path, std::set<std::string>& names,
                       const storage::LocalAccess& local) {
   static const StringRule data_types = StringRule::one_of({"ManifestFile", "S3Prefix", "AugmentedManifestFile"});
@@ -50,8 +66,7 @@ void validate_channel(Validator& v, const json& channel, const std::string& path
   if (!s3) return;
   const std::string s3_path = path + ".dataSource.s3DataSource";
   if (auto t = v.string(*s3, "S3DataType", s3_path + ".s3DataType", data_types, true); t && *t == "AugmentedManifestFile")
-    v.fail(quote_value(*t), s3_path + ".s3DataType",
-           "segmaker api reads S3Prefix (a folder of images per channel) and ManifestFile channels; AugmentedManifestFile is not served yet");
+    validate_attribute_names(v, *s3, s3_path);
   if (auto uri = v.string(*s3, "S3Uri", s3_path + ".s3Uri", StringRule::length(1, 1024), true)) check_uri(v, *uri, s3_path + ".s3Uri", local);
   v.string(*s3, "S3DataDistributionType", s3_path + ".s3DataDistributionType", distributions, false);
 }
@@ -157,9 +172,11 @@ void write_container_config(const fs::path& job_dir, const json& r) {
   io::write_file_atomic(layout.config_dir() / "hyperparameters.json", r.value("HyperParameters", json::object()).dump(2));
   json channels = json::object();
   for (const auto& c : r.at("InputDataConfig")) {
+    const json& source = c["DataSource"]["S3DataSource"];
     json entry = {{"TrainingInputMode", "File"},  // Pipe and FastFile run as File (documented)
-                  {"S3DistributionType", c["DataSource"]["S3DataSource"].value("S3DataDistributionType", "FullyReplicated")},
-                  {"RecordWrapperType", c.value("RecordWrapperType", "None")}};
+                  {"S3DistributionType", source.value("S3DataDistributionType", "FullyReplicated")},
+                  {"RecordWrapperType", c.value("RecordWrapperType", "None")},
+                  {"S3DataType", source.value("S3DataType", "S3Prefix")}};
     if (c.contains("ContentType")) entry["ContentType"] = c["ContentType"];
     channels[c.at("ChannelName").get<std::string>()] = entry;
   }

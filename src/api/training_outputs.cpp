@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "api/names.h"
 #include "io/archive.h"
@@ -10,6 +11,7 @@
 #include "io/paths.h"
 #include "storage/transfer.h"
 #include "sagemaker/container_layout.h"
+#include "sagemaker/augmented_manifest_channel.h"
 #include "sagemaker/manifest.h"
 #include "storage/storage.h"
 
@@ -42,16 +44,27 @@ void download_manifest_channel(const std::string& name, const std::string& uri, 
 
 }  // namespace
 
-void download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
+std::vector<std::string> download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
   const sagemaker::SageMakerLayout layout{job_dir};
+  std::vector<const json*> augmented;  // staged last: they may write label_map/<channel>_label_map.json
+  std::set<std::string> names;
+  for (const auto& channel : doc.at("InputDataConfig")) names.insert(channel.at("ChannelName").get<std::string>());
   for (const auto& channel : doc.at("InputDataConfig")) {
     const std::string name = channel.at("ChannelName");
     const json& source = channel.at("DataSource").at("S3DataSource");
     const std::string uri = source.at("S3Uri");
+    const std::string type = source.value("S3DataType", "S3Prefix");
+    if (type == "AugmentedManifestFile") {
+      if (names.count(name + "_annotation"))
+        throw UserError("channel '" + name + "' is an AugmentedManifestFile, whose lines give the annotations: drop the channel '" +
+                        name + "_annotation'");
+      augmented.push_back(&channel);
+      continue;
+    }
     const fs::path target = layout.data_dir() / name;
     fs::remove_all(target);  // a download cut short by a restart starts again
     fs::create_directories(target);
-    if (source.value("S3DataType", "S3Prefix") == "ManifestFile") {
+    if (type == "ManifestFile") {
       download_manifest_channel(name, uri, target, config);
       continue;
     }
@@ -61,6 +74,16 @@ void download_channels(const json& doc, const fs::path& job_dir, const storage::
                       "'). Please ensure that the bucket exists in the selected region, that objects exist under "
                       "that S3 prefix, and that the role has \"s3:ListBucket\" permissions on the bucket.");
   }
+  std::vector<std::string> notes;
+  for (const json* channel : augmented) {
+    const std::string name = channel->at("ChannelName");
+    const json& source = channel->at("DataSource").at("S3DataSource");
+    fs::remove_all(layout.data_dir() / name);
+    const auto staged = sagemaker::stage_augmented_manifest(source.at("S3Uri"), source.at("AttributeNames").get<std::vector<std::string>>(),
+                                                            layout.data_dir(), name, config);
+    notes.push_back(staged.summary(name));
+  }
+  return notes;
 }
 
 std::string model_artifact_uri(const json& doc) {

@@ -5,6 +5,7 @@
 // <S3OutputPath>/<TrainingJobName>/output/, and the final metrics read from the job's metrics.jsonl.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,8 +17,11 @@ namespace segmaker::api {
 // channel's objects, or exactly those a ManifestFile lists (sagemaker/manifest.h). Throws UserError "No
 // S3 objects found under S3 URL …" (SageMaker's wording) for an empty prefix; naming the manifest, or the
 // object it lists that cannot be read, for a ManifestFile channel.
-void download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
-                       const storage::StorageConfig& config);
+// An AugmentedManifestFile channel is staged as the channel and its _annotation folder
+// (sagemaker/augmented_manifest_channel.h); what was staged and skipped comes back, a line per such
+// channel, for the job's log.
+std::vector<std::string> download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
+                                           const storage::StorageConfig& config);
 
 // <S3OutputPath>/<TrainingJobName>/output/model.tar.gz
 std::string model_artifact_uri(const nlohmann::json& document);

@@ -225,7 +225,7 @@ void TrainingRunner::run_phases(const std::string& name, Running& running) {
   if (!fs::exists(downloaded_marker(dir))) {
     set_status(name, "Downloading", "Downloading input data");
     try {
-      download_channels(doc->document, dir, options_.storage);
+      for (const auto& note : download_channels(doc->document, dir, options_.storage)) append_log(name, note);
     } catch (const std::exception& e) {
       if (shutting_down_) return;
       return fail(name, std::string("ClientError: ") + e.what());

@@ -47,7 +47,7 @@ class Task {
                           json{{"current_host", me_.host()}, {"hosts", hosts}, {"network_interface_name", "eth0"}}.dump(2));
     progress("Downloading");
     me_.say("downloading the channels into " + root_.string());
-    download_channels(doc_, root_, o_.storage);
+    for (const auto& note : download_channels(doc_, root_, o_.storage)) me_.say(note);
     const std::string checkpoints = checkpoint_uri();
     if (!checkpoints.empty()) {
       const auto got = storage::download_prefix(checkpoints, layout.checkpoint_dir(), o_.storage);

@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 
+#include "data/image_header.h"
 #include "data/image_io.h"
 #include "io/error.h"
 #include "io/paths.h"
@@ -56,19 +57,47 @@ void SegmentationDataset::index(const fs::path& image_dir, const fs::path& annot
   if (pairs_.empty()) throw UserError("no images (.jpg, .jpeg, .png) in " + image_dir.string());
 }
 
+cv::Mat SegmentationDataset::load_mask(std::size_t i) const {
+  const SamplePair& p = pairs_.at(i);
+  if (label_map_.has_colors()) return label_map_.classes_of_colors(read_image_rgb(p.annotation.string()), p.annotation.string());
+  cv::Mat mask = read_mask(p.annotation.string());
+  label_map_.apply(mask);
+  return mask;
+}
+
+std::vector<std::string> SegmentationDataset::drop_mismatched_pairs() {
+  std::vector<std::string> reasons;
+  std::vector<SamplePair> kept;
+  for (const auto& p : pairs_) {
+    try {
+      const ImageHeader image = read_image_header(io::read_file(p.image));
+      const ImageHeader mask = read_image_header(io::read_file(p.annotation));
+      if (image.width == mask.width && image.height == mask.height) {
+        kept.push_back(p);
+        continue;
+      }
+      reasons.push_back(p.name + ": mask " + std::to_string(mask.width) + "x" + std::to_string(mask.height) + " but image " +
+                        std::to_string(image.width) + "x" + std::to_string(image.height));
+    } catch (const DataError& e) {
+      reasons.push_back(p.name + ": " + e.what());
+    }
+  }
+  pairs_ = std::move(kept);
+  return reasons;
+}
+
 Sample SegmentationDataset::load(std::size_t i) const {
   const SamplePair& p = pairs_.at(i);
   Sample s;
   s.name = p.name;
   s.image = read_image_rgb(p.image.string());
-  s.mask = read_mask(p.annotation.string());
+  s.mask = load_mask(i);
   if (s.image.size() != s.mask.size()) {
     std::ostringstream msg;
     msg << p.annotation.string() << ": mask is " << s.mask.cols << "x" << s.mask.rows << " but its image is "
         << s.image.cols << "x" << s.image.rows;
     throw DataError(msg.str());
   }
-  label_map_.apply(s.mask);
   if (num_classes_ > 0) {
     double max_value = 0;
     cv::Mat valid = s.mask != kIgnoreLabel;

@@ -45,6 +45,15 @@ class SegmentationDataset {
   const LabelMap& label_map() const { return label_map_; }
   int num_classes() const { return num_classes_; }
 
+  // Pair i's mask as class ids: decoded and passed through the label map (a colour map decodes the
+  // mask as RGB and maps each colour). Throws DataError naming the file.
+  cv::Mat load_mask(std::size_t i) const;
+
+  // Drops the pairs whose image and mask headers give different sizes (or cannot be read) and returns
+  // why each was dropped ("<name>: mask 100x80 but image 120x80"), as `prepare` reports bad pairs.
+  // Reads the headers only.
+  std::vector<std::string> drop_mismatched_pairs();
+
   // Decodes pair i and applies the label map. Throws DataError naming the file when the
   // image cannot be decoded, sizes differ, or a class id is out of range.
   Sample load(std::size_t i) const;

@@ -76,8 +76,7 @@ ClassStats compute_class_stats(const std::vector<const SegmentationDataset*>& da
     io::parallel_for(chunks, threads, [&](std::size_t chunk) {
       ClassStats local = empty();
       for (std::size_t i = chunk; i < n; i += chunks) {
-        cv::Mat mask = read_mask(ds->pair(i).annotation.string());
-        ds->label_map().apply(mask);
+        cv::Mat mask = ds->load_mask(i);
         accumulate(local, mask);
       }
       std::lock_guard<std::mutex> lock(mutex);

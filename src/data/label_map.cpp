@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,21 @@ int integer_of(const nlohmann::json& v, const std::string& what, int max) {
   return static_cast<int>(d);
 }
 
+// "#rrggbb" → 0xRRGGBB.
+std::uint32_t color_of(const nlohmann::json& v, const std::string& cls) {
+  const std::string s = v.is_string() ? v.get<std::string>() : "";
+  const bool ok = s.size() == 7 && s[0] == '#' &&
+                  std::all_of(s.begin() + 1, s.end(), [](unsigned char c) { return std::isxdigit(c); });
+  if (!ok) throw UserError("label map: the colour of class " + cls + " must be \"#rrggbb\", got " + v.dump());
+  return static_cast<std::uint32_t>(std::stoul(s.substr(1), nullptr, 16));
+}
+
+std::string hex_of(std::uint32_t rgb) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%06x", rgb & 0xffffffu);
+  return buf;
+}
+
 }  // namespace
 
 LabelMap::LabelMap() {
@@ -59,6 +75,21 @@ LabelMap LabelMap::from_json_text(const std::string& text) {
   }
   if (!j.is_object()) throw UserError("label map must be a JSON object with \"scale\" or \"map\"");
   LabelMap m;
+  if (j.contains("colors")) {
+    if (j.contains("scale") || j.contains("map")) throw UserError("label map: give one of \"scale\", \"map\" and \"colors\"");
+    const auto& colors = j["colors"];
+    if (!colors.is_object() || colors.empty())
+      throw UserError("label map: \"colors\" must be an object {\"class id\": \"#rrggbb\"}");
+    for (const auto& [key, value] : colors.items()) {
+      if (!is_decimal(key)) throw UserError("label map: class id \"" + key + "\" must be a decimal integer in 0..254");
+      const int cls = integer_of(nlohmann::json(key), "class id \"" + key + "\"", 254);
+      const std::uint32_t rgb = color_of(value, key);
+      if (auto [it, fresh] = m.class_of_color_.emplace(rgb, static_cast<std::uint8_t>(cls)); !fresh)
+        throw UserError("label map: classes " + std::to_string(it->second) + " and " + key + " share the colour " + hex_of(rgb));
+    }
+    m.identity_ = false;
+    return m;
+  }
   if (j.contains("map")) {
     if (j.contains("scale")) throw UserError("label map: give either \"scale\" or \"map\", not both");
     const auto& map = j["map"];
@@ -91,7 +122,7 @@ LabelMap LabelMap::from_json_text(const std::string& text) {
     m.identity_ = s == 1;
     return m;
   }
-  throw UserError("label map must have \"scale\" or \"map\" (e.g. {\"scale\": \"1\"})");
+  throw UserError("label map must have \"scale\", \"map\" or \"colors\" (e.g. {\"scale\": \"1\"})");
 }
 
 LabelMap LabelMap::from_file(const std::filesystem::path& path) {
@@ -108,6 +139,30 @@ void LabelMap::apply(cv::Mat& mask) const {
     auto* row = mask.ptr<std::uint8_t>(y);
     for (int x = 0; x < mask.cols; ++x) row[x] = lut_[row[x]];
   }
+}
+
+cv::Mat LabelMap::classes_of_colors(const cv::Mat& rgb, const std::string& file) const {
+  CV_Assert(rgb.type() == CV_8UC3);
+  cv::Mat mask(rgb.size(), CV_8UC1);
+  std::uint32_t last_color = 0xffffffffu;
+  std::uint8_t last_class = 0;
+  for (int y = 0; y < rgb.rows; ++y) {
+    const auto* in = rgb.ptr<cv::Vec3b>(y);
+    auto* out = mask.ptr<std::uint8_t>(y);
+    for (int x = 0; x < rgb.cols; ++x) {
+      const std::uint32_t c = (std::uint32_t{in[x][0]} << 16) | (std::uint32_t{in[x][1]} << 8) | in[x][2];
+      if (c != last_color) {
+        const auto it = class_of_color_.find(c);
+        if (it == class_of_color_.end())
+          throw DataError(file + ": pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") has the colour " + hex_of(c) +
+                          ", which no class of the colour map has");
+        last_color = c;
+        last_class = it->second;
+      }
+      out[x] = last_class;
+    }
+  }
+  return mask;
 }
 
 }  // namespace segmaker::data

@@ -39,6 +39,8 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout) {
       std::string mode = channel.is_object() ? channel.value("TrainingInputMode", "File") : "File";
       if (mode != "File")
         throw UserError("channel '" + name + "' uses TrainingInputMode " + mode + "; only File mode is supported");
+      // An augmented manifest's lines give the annotations: the platform stages them as <name>_annotation.
+      if (channel.is_object() && channel.value("S3DataType", "") == "AugmentedManifestFile") job.channels.push_back(name + "_annotation");
     }
   } else {
     for (const auto& entry : fs::directory_iterator(layout.data_dir()))

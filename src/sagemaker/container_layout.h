@@ -1,7 +1,9 @@
 #pragma once
 // SageMaker's training-container layout (bring-your-own-container contract), torch-free:
 //   <root>/input/config/hyperparameters.json   every value a string
-//   <root>/input/config/inputdataconfig.json   {"train": {"TrainingInputMode": "File", ...}, ...}
+//   <root>/input/config/inputdataconfig.json   {"train": {"TrainingInputMode": "File", ...}, ...}; a channel
+//                                              with "S3DataType": "AugmentedManifestFile" brings its
+//                                              <channel>_annotation folder with it
 //   <root>/input/config/resourceconfig.json    {"current_host": "algo-1", "hosts": [...]} (optional)
 //   <root>/input/data/<channel>/               train, validation, train_annotation, validation_annotation,
 //                                              optional label_map, optional model (incremental training)

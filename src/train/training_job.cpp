@@ -113,6 +113,18 @@ TrainingJob::TrainingJob(const TrainOptions& options)
 void TrainingJob::setup_data() {
   train_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "train", h_.num_classes);
   val_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "validation", h_.num_classes);
+  for (const auto& [channel, set] : {std::pair{"train", train_set_}, std::pair{"validation", val_set_}}) {
+    const std::size_t listed = set->size();
+    const auto dropped = set->drop_mismatched_pairs();
+    if (dropped.empty()) continue;
+    std::string reasons;
+    for (std::size_t i = 0; i < std::min<std::size_t>(dropped.size(), 10); ++i) reasons += (i ? "; " : "") + dropped[i];
+    if (set->size() == 0)
+      throw UserError(std::string("no usable pair in the ") + channel + " channel of '" + options_.data_dir.string() + "': " + reasons);
+    if (main_rank_)
+      spdlog::warn("channel '{}': {} of {} image/annotation pairs skipped: {}{}", channel, dropped.size(), listed, reasons,
+                   dropped.size() > 10 ? "; …" : "");
+  }
   if (static_cast<std::size_t>(h_.num_training_samples) != train_set_->size())
     throw UserError("hyperparameter num_training_samples = " + std::to_string(h_.num_training_samples) + " but the train channel of '" +
                     options_.data_dir.string() + "' holds " + std::to_string(train_set_->size()) +

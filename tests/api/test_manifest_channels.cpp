@@ -82,16 +82,5 @@ TEST(ManifestChannels, BadManifestsFailTheJobNamingWhy) {
   }
 }
 
-TEST(ManifestChannels, AugmentedManifestsAreRefusedWithTheReason) {
-  ApiServer api;
-  const fs::path data = api.temp() / "data";
-  test::write_synthetic_data(data);
-  json request = test::training_job_request("augmented", data, api.temp() / "out");
-  request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3DataType"] = "AugmentedManifestFile";
-  const auto answer = api.call("CreateTrainingJob", request);
-  EXPECT_EQ(answer.status, 400);
-  EXPECT_NE(answer.body.dump().find("AugmentedManifestFile is not served yet"), std::string::npos) << answer.body.dump();
-}
-
 }  // namespace
 }  // namespace segmaker::api

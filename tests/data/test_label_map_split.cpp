@@ -43,6 +43,27 @@ TEST(LabelMap, BadJsonAndValuesAreClearErrors) {
   EXPECT_THROW(LabelMap::from_json_text("[]"), UserError);
 }
 
+TEST(LabelMap, ColorsMapEachColourToItsClass) {
+  const LabelMap m = LabelMap::from_json_text(R"({"colors": {"0": "#ffffff", "1": "#2CA02C"}})");
+  EXPECT_TRUE(m.has_colors());
+  cv::Mat rgb(2, 3, CV_8UC3, cv::Scalar(255, 255, 255));
+  rgb.at<cv::Vec3b>(1, 2) = cv::Vec3b(0x2c, 0xa0, 0x2c);  // RGB
+  const cv::Mat ids = m.classes_of_colors(rgb, "m.png");
+  EXPECT_EQ(ids.at<std::uint8_t>(0, 0), 0);
+  EXPECT_EQ(ids.at<std::uint8_t>(1, 2), 1);
+  rgb.at<cv::Vec3b>(0, 1) = cv::Vec3b(1, 2, 3);
+  try {
+    m.classes_of_colors(rgb, "m.png");
+    ADD_FAILURE() << "an unknown colour was accepted";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), "m.png: pixel (1, 0) has the colour #010203, which no class of the colour map has");
+  }
+  for (const char* bad : {R"({"colors": {}})", R"({"colors": {"0": "white"}})", R"({"colors": {"0": "#fff"}})",
+                          R"({"colors": {"0": "#000000", "1": "#000000"}})", R"({"colors": {"0": "#000000"}, "scale": "1"})"})
+    EXPECT_THROW(LabelMap::from_json_text(bad), UserError) << bad;
+  EXPECT_FALSE(LabelMap::from_json_text(R"({"scale": "2"})").has_colors());
+}
+
 TEST(LabelModes, TrimapValuesMapPerMode) {
   cv::Mat t(1, 3, CV_8UC1);
   t.at<uchar>(0, 0) = 1, t.at<uchar>(0, 1) = 2, t.at<uchar>(0, 2) = 3;  // pet, background, boundary
