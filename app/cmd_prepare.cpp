@@ -35,9 +35,14 @@ Command add_prepare_command(CLI::App& app, const GlobalOptions& global) {
                 "Replace the prepared data in a non-empty output folder (swapped in at the end: old or new, never half)");
   sub->add_option("--max-pixels", opts->max_pixels, "Image size limit, width x height (larger images are rejected)")
       ->capture_default_str();
+  auto manifest = std::make_shared<bool>(false);
+  sub->add_flag("--manifest", *manifest,
+                "Also write train.manifest and validation.manifest: augmented manifests in Ground Truth's shape "
+                "(source-ref, pets-ref) for AugmentedManifestFile channels or train --data");
   sub->add_flag("--strict", opts->strict, "Fail (and write nothing) if any file is rejected");
   sub->add_flag("--no-progress", *no_progress, "Plain log lines instead of a progress bar");
-  return {sub, [opts, labels, no_progress, input, output, &global] {
+  return {sub, [opts, labels, no_progress, input, output, manifest, &global] {
+            if (*manifest) opts->manifest_base = "-";
             opts->labels = data::parse_label_mode(*labels);
             opts->threads = global.threads;
             opts->progress = !*no_progress;

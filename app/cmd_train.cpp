@@ -17,7 +17,13 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global) {
   auto no_progress = std::make_shared<bool>(false);
   sub->add_option("--data", r->data_dir,
                   "Prepared data folder or s3:// prefix (train/, validation/, *_annotation/, optional label_map/); "
-                  "s3:// channels are downloaded first (File mode, through the download cache)");
+                  "s3:// channels are downloaded first (File mode, through the download cache); or the train channel's "
+                  "augmented manifest (Ground Truth's JSON Lines, local or s3://) with --validation-data");
+  sub->add_option("--validation-data", r->validation_data, "The validation channel's augmented manifest, when --data is one");
+  sub->add_option("--attribute-names", r->attribute_names,
+                  "The manifests' image and annotation attributes (default: source-ref and the other -ref of the first line)")
+      ->delimiter(',')
+      ->expected(2);
   sub->add_option("--hyperparameters", r->hyperparameters_file,
                   "hyperparameters.json (SageMaker's names; strings or JSON values), local or s3://");
   sub->add_option("--output", r->output_dir,

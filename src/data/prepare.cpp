@@ -22,6 +22,7 @@
 #include "data/pet_layout.h"
 #include "data/split.h"
 #include "io/durable_file.h"
+#include "sagemaker/augmented_manifest.h"
 #include "io/error.h"
 #include "io/parallel.h"
 #include "io/paths.h"
@@ -215,6 +216,28 @@ void carry_over(const fs::path& from, const fs::path& to) {
   }
 }
 
+// train.manifest and validation.manifest: each kept pair as a Ground Truth line, the classes in its metadata.
+void write_augmented_manifests(const PrepareOptions& o, const fs::path& root, const std::vector<PetEntry>& entries,
+                               const std::vector<Checked>& checked, const std::vector<bool>& is_val) {
+  nlohmann::json class_map = nlohmann::json::object();
+  const auto names = class_names(o.labels);
+  for (std::size_t c = 0; c < names.size(); ++c) class_map[std::to_string(c)] = names[c];
+  const nlohmann::json metadata = {{"class-map", class_map}, {"label-mode", label_mode_name(o.labels)},
+                                   {"type", "segmaker/prepare"}, {"human-annotated", "yes"}};
+  std::string base = o.manifest_base;
+  if (base.back() != '/') base += '/';
+  std::string lines[2];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!checked[i].ok) continue;
+    const std::string split = is_val[i] ? "validation" : "train";
+    lines[is_val[i]] += sagemaker::augmented_manifest_line(base + split + "/" + entries[i].stem + ".jpg",
+                                                           base + split + "_annotation/" + entries[i].stem + ".png", "pets-ref",
+                                                           metadata) + "\n";
+  }
+  io::write_file_atomic(root / "train.manifest", lines[0]);
+  io::write_file_atomic(root / "validation.manifest", lines[1]);
+}
+
 void write_metadata(const PrepareOptions& o, const fs::path& root, const std::vector<PetEntry>& entries,
                     const std::vector<Checked>& checked, const std::vector<bool>& is_val, const PrepareSummary& summary) {
   const std::string label_map = R"({"scale": "1"})";
@@ -233,6 +256,7 @@ void write_metadata(const PrepareOptions& o, const fs::path& root, const std::ve
              << relative_name(e.image, o.input) << '\n';
   }
   io::write_file_atomic(root / "manifest.tsv", manifest.str());
+  if (!o.manifest_base.empty()) write_augmented_manifests(o, root, entries, checked, is_val);
 
   nlohmann::json report;
   report["input"] = fs::absolute(o.input).string();
@@ -254,7 +278,7 @@ void write_metadata(const PrepareOptions& o, const fs::path& root, const std::ve
 const std::vector<std::string>& prepare_outputs() {
   static const std::vector<std::string> names = {"train",      "train_annotation", "validation", "validation_annotation",
                                                  "label_map",  "classes.json",     "manifest.tsv",
-                                                 "prepare_report.json"};
+                                                 "prepare_report.json", "train.manifest", "validation.manifest"};
   return names;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // `segmaker prepare`: an Oxford-IIIT Pet folder → SageMaker's channel layout
 //   train/ train_annotation/ validation/ validation_annotation/ label_map/{train,validation}_label_map.json
-//   classes.json  manifest.tsv  prepare_report.json
+//   classes.json  manifest.tsv  prepare_report.json  (--manifest: train.manifest  validation.manifest)
 // Bad input is never dropped silently: what can be read correctly is kept (non-JPEG images are
 // converted to RGB JPEG), everything else is listed as rejected (file, reason).
 #include <cstdint>
@@ -28,6 +28,10 @@ struct PrepareOptions {
   bool progress = true;
   // Images and trimaps over width × height are rejected from their header, never decoded.
   std::int64_t max_pixels = 4096LL * 4096LL;
+  // Non-empty: also write train.manifest and validation.manifest, augmented manifests in Ground
+  // Truth's shape ("source-ref", "pets-ref" and its metadata) whose URIs start with this (where the
+  // output will be: "s3://bucket/prefix" or "file:///abs/folder").
+  std::string manifest_base;
 };
 
 struct FileNote {

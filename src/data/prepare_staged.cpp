@@ -6,6 +6,8 @@
 
 namespace segmaker::data {
 
+namespace fs = std::filesystem;
+
 PrepareSummary prepare_dataset(PrepareOptions options, const std::string& input_uri, const std::string& output_uri,
                                const storage::StorageConfig& config) {
   using storage::StagedInput;
@@ -16,6 +18,8 @@ PrepareSummary prepare_dataset(PrepareOptions options, const std::string& input_
   StagedInput input(input_uri, StagedInput::Kind::Folder, config);
   options.input = input.path();
   options.output = output.path();
+  if (options.manifest_base == "-")  // --manifest: the URIs the prepared files will have
+    options.manifest_base = output.remote() ? output.location().uri() : "file://" + fs::absolute(output.location().local).string();
   auto summary = prepare_dataset(options);
   output.commit(output.remote() && options.force ? prepare_outputs() : std::vector<std::string>{});
   return summary;

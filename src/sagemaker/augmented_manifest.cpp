@@ -56,9 +56,36 @@ std::map<int, std::string> read_color_map(const json& map, std::size_t line) {
   return colors;
 }
 
+// "source-ref" and the one other "-ref" attribute of the first non-empty line.
+std::vector<std::string> default_attribute_names(const std::string& text) {
+  std::istringstream in(text);
+  std::string raw;
+  while (std::getline(in, raw) && std::all_of(raw.begin(), raw.end(), [](unsigned char c) { return std::isspace(c); })) {
+  }
+  const json first = json::parse(raw, nullptr, false);
+  std::vector<std::string> names{"source-ref"};
+  if (first.is_object())
+    for (const auto& [key, value] : first.items())
+      if (key != "source-ref" && ends_with(key, "-ref")) names.push_back(key);
+  if (names.size() != 2 || !first.is_object() || !first.contains("source-ref"))
+    throw UserError("cannot tell the image and annotation attributes from the manifest's first line (Ground Truth writes "
+                    "\"source-ref\" and one \"<labels>-ref\"): name them, e.g. source-ref,my-labels-ref");
+  return names;
+}
+
 }  // namespace
 
-AugmentedManifest parse_augmented_manifest(const std::string& text, const std::vector<std::string>& names) {
+std::string augmented_manifest_line(const std::string& image_uri, const std::string& annotation_uri,
+                                    const std::string& label_attribute, const json& metadata) {
+  json line = json::object();
+  line["source-ref"] = image_uri;
+  line[label_attribute] = annotation_uri;
+  line[label_attribute + "-metadata"] = metadata;
+  return line.dump();
+}
+
+AugmentedManifest parse_augmented_manifest(const std::string& text, std::vector<std::string> names) {
+  if (names.empty()) names = default_attribute_names(text);
   if (names.size() != 2 || !ends_with(names[0], "-ref") || !ends_with(names[1], "-ref") || names[0] == names[1])
     throw UserError("AttributeNames must name two S3 reference attributes, the image's then the annotation's, e.g. "
                     "[\"source-ref\", \"my-labels-ref\"]");

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace segmaker::sagemaker {
 
 struct AugmentedManifestRecord {
@@ -32,11 +34,17 @@ struct AugmentedManifest {
   std::size_t lines = 0;               // non-empty lines read
 };
 
-// Parses a manifest for the two attributes. Throws UserError naming what is wrong: AttributeNames that
+// Parses a manifest for the two attributes (empty `attribute_names`: "source-ref" and the one other
+// "-ref" attribute of the first line, as Ground Truth writes them). Throws UserError naming what is wrong: AttributeNames that
 // are not two "-ref" names, a line that is not a JSON object (naming its number), a malformed
 // internal-color-map (naming the line), an attribute that no line has, no usable line at all.
 // A line that lacks an attribute, whose reference is not an s3:// (or file://) URI, or whose colour
 // map differs from the first line's is skipped with its reason.
-AugmentedManifest parse_augmented_manifest(const std::string& text, const std::vector<std::string>& attribute_names);
+AugmentedManifest parse_augmented_manifest(const std::string& text, std::vector<std::string> attribute_names);
+
+// One line (no newline) in Ground Truth's shape: {"source-ref": image, "<label_attribute>": annotation,
+// "<label_attribute>-metadata": metadata}. `label_attribute` ends in "-ref".
+std::string augmented_manifest_line(const std::string& image_uri, const std::string& annotation_uri,
+                                    const std::string& label_attribute, const nlohmann::json& metadata);
 
 }  // namespace segmaker::sagemaker

@@ -25,7 +25,8 @@ struct StagedManifestChannel {
   std::string summary(const std::string& channel) const;
 };
 
-// Reads the manifest at `manifest_uri` and stages channel `channel` under `data_dir`. Throws UserError
+// Reads the manifest at `manifest_uri` and stages channel `channel` under `data_dir` (empty
+// `attribute_names`: Ground Truth's, see parse_augmented_manifest). Throws UserError
 // (naming the manifest, the line or the attribute) for a manifest parse_augmented_manifest refuses, when
 // no line could be staged, or when a label map for the channel exists already (a label_map channel and
 // an internal-color-map both given).

@@ -117,7 +117,8 @@ TrainResult run_train_job(const TrainJobRequest& r) {
   using storage::StagedInput;
   const StagedInput hyperparameters(r.hyperparameters_file.string(), StagedInput::Kind::File, r.storage);
   load_hyperparameters(hyperparameters.path().string(), true, r.overrides);
-  JobStorage files(r.data_dir.string(), r.output_dir.string(), r.checkpoint_dir.string(), r.storage);
+  JobStorage files(r.data_dir.string(), r.output_dir.string(), r.checkpoint_dir.string(), r.storage,
+                   {r.validation_data, r.attribute_names});
   std::optional<StagedInput> previous_model;
   if (!r.previous_model.empty()) previous_model.emplace(r.previous_model.string(), StagedInput::Kind::Any, r.storage);
   TrainJobRequest local = r;

@@ -18,6 +18,10 @@ struct TrainJobRequest {
   // the data is downloaded first, checkpoints are kept in the bucket, the output is uploaded at the end.
   std::filesystem::path data_dir, hyperparameters_file, output_dir;
   std::filesystem::path checkpoint_dir;   // default: <output>/checkpoints (SageMaker: <root>/checkpoints)
+  // data_dir may instead name an augmented manifest (a file or an object): the train channel, with
+  // validation_data the validation channel's manifest; attribute_names empty = Ground Truth's.
+  std::string validation_data;
+  std::vector<std::string> attribute_names;
   bool resume = false;                    // SageMaker mode always resumes (a restarted job continues)
   std::filesystem::path previous_model;   // incremental training (SageMaker: the model channel's .tar.gz)
   std::vector<std::string> overrides;     // NAME=VALUE, applied over the hyperparameters file

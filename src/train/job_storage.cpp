@@ -3,14 +3,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include "io/error.h"
+#include "sagemaker/augmented_manifest_channel.h"
 #include "storage/transfer.h"
 
 namespace segmaker::train {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// A file or an object (an augmented manifest), not a folder or prefix.
+bool names_one_object(const std::string& uri, const storage::StorageConfig& config) {
+  const storage::Location location = storage::parse_location(uri);
+  if (!location.is_s3()) return fs::is_regular_file(location.local);
+  return !location.key.empty() && location.key.back() != '/' && storage::open_storage(location, config)->stat(location).has_value();
+}
+
+}  // namespace
+
 JobStorage::JobStorage(const std::string& data_uri, const std::string& output_uri, const std::string& checkpoint_uri,
-                       const storage::StorageConfig& config)
+                       const storage::StorageConfig& config, const Manifests& manifests)
     : config_(config) {
   using storage::StagedInput;
   output_.emplace(output_uri, StagedInput::Kind::Folder, config);
@@ -28,12 +41,26 @@ JobStorage::JobStorage(const std::string& data_uri, const std::string& output_ur
   } else if (!checkpoint_uri.empty()) {
     checkpoint_dir_ = storage::parse_location(checkpoint_uri).local;
   }
-  data_.emplace(data_uri, StagedInput::Kind::Folder, config);
+  if (!names_one_object(data_uri, config)) {
+    if (!manifests.validation_uri.empty())
+      throw UserError("--validation-data goes with an augmented manifest as --data; '" + data_uri + "' is a data folder");
+    data_.emplace(data_uri, StagedInput::Kind::Folder, config);
+    return;
+  }
+  if (manifests.validation_uri.empty())
+    throw UserError("--data '" + data_uri + "' is a file, read as the train channel's augmented manifest: give the "
+                    "validation channel's with --validation-data");
+  manifest_staging_ = storage::make_staging_dir("augmented-manifest");
+  for (const auto& [channel, uri] : {std::pair{"train", data_uri}, std::pair{"validation", manifests.validation_uri}}) {
+    const auto staged = sagemaker::stage_augmented_manifest(uri, manifests.attribute_names, data_dir(), channel, config);
+    spdlog::info("{}", staged.summary(channel));
+  }
 }
 
 JobStorage::~JobStorage() {
   std::error_code ec;
   if (!checkpoint_staging_.empty()) fs::remove_all(checkpoint_staging_, ec);
+  if (!manifest_staging_.empty()) fs::remove_all(manifest_staging_, ec);
 }
 
 fs::path JobStorage::checkpoint_dir() const { return checkpoint_dir_; }

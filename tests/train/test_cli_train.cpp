@@ -161,5 +161,60 @@ TEST(TrainCli, RealPetPairsTrainAndEvaluate) {
   EXPECT_NE(io::read_file(dir / "eval2.log").find("validation mIOU <score>="), std::string::npos);
 }
 
+
+// prepare --manifest writes Ground Truth-shaped augmented manifests of the prepared pairs; train takes
+// them (--data + --validation-data) in place of the folder channels and trains on the same pairs.
+TEST(TrainCli, PreparedAugmentedManifestsTrainLikeTheFolders) {
+  SEGMAKER_REQUIRE_PET_DATA();
+  test::TempDir dir;
+  const fs::path src = dir / "pets";
+  fs::create_directories(src / "images");
+  fs::create_directories(src / "annotations" / "trimaps");
+  const auto images = io::list_files(test::pet_dir() / "images", {".jpg"});
+  for (std::size_t i = 0; i < 10; ++i) {
+    const fs::path& img = images[i * 11];
+    cv::Mat small = cv::imread(img.string());
+    cv::Mat tri = cv::imread((test::pet_dir() / "annotations" / "trimaps" / (img.stem().string() + ".png")).string(), cv::IMREAD_UNCHANGED);
+    const double s = 96.0 / std::max(small.cols, small.rows);
+    cv::resize(small, small, {}, s, s, cv::INTER_AREA);
+    cv::resize(tri, tri, small.size(), 0, 0, cv::INTER_NEAREST);
+    cv::imwrite((src / "images" / img.filename()).string(), small);
+    cv::imwrite((src / "annotations" / "trimaps" / (img.stem().string() + ".png")).string(), tri);
+  }
+  ASSERT_EQ(test::run_cli("prepare --manifest --input '" + src.string() + "' --output '" + (dir / "prepared").string() +
+                              "' --validation-fraction 0.3 --no-progress",
+                          dir / "prepare.log"),
+            0)
+      << io::read_file(dir / "prepare.log");
+  const int train = count_lines(dir / "prepared" / "train.manifest");
+  ASSERT_GT(train, 0);
+  ASSERT_GT(count_lines(dir / "prepared" / "validation.manifest"), 0);
+  const json first = json::parse(io::read_file(dir / "prepared" / "train.manifest").substr(0, io::read_file(dir / "prepared" / "train.manifest").find('\n')));
+  EXPECT_EQ(first["source-ref"].get<std::string>().rfind("file://" + (dir / "prepared" / "train").string() + "/", 0), 0u) << first.dump();
+  EXPECT_EQ(first["pets-ref-metadata"]["class-map"]["1"], "pet") << first.dump();
+
+  json hp = {{"backbone", "resnet-18"}, {"use_pretrained_model", "False"}, {"num_classes", "3"},
+             {"num_training_samples", std::to_string(train)}, {"base_size", "96"}, {"crop_size", "64"}, {"epochs", "1"},
+             {"mini_batch_size", "2"}, {"validation_mini_batch_size", "2"}, {"output_stride", "16"}};
+  io::write_file_atomic(dir / "hp.json", hp.dump());
+  const std::string common = "' --hyperparameters '" + (dir / "hp.json").string() + "' --no-progress --output '";
+  ASSERT_EQ(test::run_cli("--threads 2 train --data '" + (dir / "prepared" / "train.manifest").string() + "' --validation-data '" +
+                              (dir / "prepared" / "validation.manifest").string() + common + (dir / "out").string() + "'",
+                          dir / "train.log"),
+            0)
+      << io::read_file(dir / "train.log");
+  const std::string log = io::read_file(dir / "train.log");
+  EXPECT_NE(log.find("channel 'train': " + std::to_string(train) + " of " + std::to_string(train) + " augmented manifest lines staged"),
+            std::string::npos)
+      << log;
+  EXPECT_TRUE(fs::exists(dir / "out" / "model.tar.gz"));
+  // Without the validation manifest: a clear error.
+  EXPECT_NE(test::run_cli("train --data '" + (dir / "prepared" / "train.manifest").string() + common + (dir / "out2").string() + "'",
+                          dir / "train2.log"),
+            0);
+  EXPECT_NE(io::read_file(dir / "train2.log").find("give the validation channel's with --validation-data"), std::string::npos)
+      << io::read_file(dir / "train2.log");
+}
+
 }  // namespace
 }  // namespace segmaker::train
