@@ -16,7 +16,7 @@
 #include "io/archive.h"
 #include "inference/artifact.h"
 #include "serve/codecs.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 
 namespace fs = std::filesystem;
 using namespace segmaker;

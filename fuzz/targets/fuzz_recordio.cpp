@@ -9,10 +9,11 @@
 #include "aialgs_data.pb.h"
 #include "io/error.h"
 #include "serve/codecs.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace segmaker::serve;
+  using namespace segmaker::sagemaker;
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   // Any payload frames and reads back.
   const auto framed = read_recordio(frame_recordio(bytes));

@@ -162,7 +162,16 @@ json new_training_job_document(const json& r, const std::string& arn, double now
   return doc;
 }
 
-void write_container_config(const fs::path& job_dir, const json& r) {
+std::set<std::string> piped_channels(const json& r) {
+  std::set<std::string> piped;
+  if (r.at("ResourceConfig").at("InstanceCount").get<int>() != 1) return piped;
+  const std::string mode = r.at("AlgorithmSpecification").value("TrainingInputMode", "File");
+  for (const auto& c : r.at("InputDataConfig"))
+    if (c.value("InputMode", mode) == "Pipe") piped.insert(c.at("ChannelName").get<std::string>());
+  return piped;
+}
+
+void write_container_config(const fs::path& job_dir, const json& r, bool streams) {
   const sagemaker::SageMakerLayout layout{job_dir};
   fs::create_directories(layout.config_dir());
   fs::create_directories(layout.data_dir());
@@ -171,9 +180,10 @@ void write_container_config(const fs::path& job_dir, const json& r) {
   fs::create_directories(layout.checkpoint_dir());
   io::write_file_atomic(layout.config_dir() / "hyperparameters.json", r.value("HyperParameters", json::object()).dump(2));
   json channels = json::object();
+  const std::set<std::string> piped = streams ? piped_channels(r) : std::set<std::string>{};
   for (const auto& c : r.at("InputDataConfig")) {
     const json& source = c["DataSource"]["S3DataSource"];
-    json entry = {{"TrainingInputMode", "File"},  // Pipe and FastFile run as File (documented)
+    json entry = {{"TrainingInputMode", piped.count(c.at("ChannelName").get<std::string>()) ? "Pipe" : "File"},
                   {"S3DistributionType", source.value("S3DataDistributionType", "FullyReplicated")},
                   {"RecordWrapperType", c.value("RecordWrapperType", "None")},
                   {"S3DataType", source.value("S3DataType", "S3Prefix")}};

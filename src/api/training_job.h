@@ -5,6 +5,7 @@
 //   <job>/input/config/{hyperparameters,inputdataconfig,resourceconfig}.json, <job>/input/data/<channel>/,
 //   <job>/model/, <job>/output/{data/,failure}, <job>/checkpoints/, <job>/log.txt
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,8 +26,15 @@ bool is_supported_training_image(const std::string& image);
 // The DescribeTrainingJob document of a new job (status InProgress / Starting).
 nlohmann::json new_training_job_document(const nlohmann::json& request, const std::string& arn, double now);
 
-// Writes the job's input/config files (hyperparameters as strings, every channel in File mode,
-// hosts algo-1…algo-N for InstanceCount N) into the job folder.
-void write_container_config(const std::filesystem::path& job_dir, const nlohmann::json& request);
+// The channels a job streams in Pipe mode instead of downloading them first: those whose input mode
+// (the channel's InputMode, else the algorithm's TrainingInputMode) is Pipe, in a one-instance job.
+// Every other channel is downloaded before training (File mode; FastFile and multi-instance Pipe jobs
+// too, which their log says).
+std::set<std::string> piped_channels(const nlohmann::json& request);
+
+// Writes the job's input/config files (hyperparameters as strings, each channel's TrainingInputMode:
+// Pipe for piped_channels() when `streams`, else File; hosts algo-1…algo-N for InstanceCount N) into
+// the job folder.
+void write_container_config(const std::filesystem::path& job_dir, const nlohmann::json& request, bool streams = true);
 
 }  // namespace segmaker::api

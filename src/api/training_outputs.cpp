@@ -44,7 +44,8 @@ void download_manifest_channel(const std::string& name, const std::string& uri, 
 
 }  // namespace
 
-std::vector<std::string> download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config) {
+std::vector<std::string> download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config,
+                                           const std::set<std::string>& streamed) {
   const sagemaker::SageMakerLayout layout{job_dir};
   std::vector<const json*> augmented;  // staged last: they may write label_map/<channel>_label_map.json
   std::set<std::string> names;
@@ -54,6 +55,7 @@ std::vector<std::string> download_channels(const json& doc, const fs::path& job_
     const json& source = channel.at("DataSource").at("S3DataSource");
     const std::string uri = source.at("S3Uri");
     const std::string type = source.value("S3DataType", "S3Prefix");
+    if (streamed.count(name)) continue;
     if (type == "AugmentedManifestFile") {
       if (names.count(name + "_annotation"))
         throw UserError("channel '" + name + "' is an AugmentedManifestFile, whose lines give the annotations: drop the channel '" +
@@ -84,6 +86,41 @@ std::vector<std::string> download_channels(const json& doc, const fs::path& job_
     notes.push_back(staged.summary(name));
   }
   return notes;
+}
+
+std::vector<std::string> pipe_objects(const json& channel, const fs::path& job_dir, const storage::StorageConfig& config,
+                                      std::vector<std::string>& notes) {
+  const std::string name = channel.at("ChannelName");
+  const json& source = channel.at("DataSource").at("S3DataSource");
+  const std::string uri = source.at("S3Uri");
+  const std::string type = source.value("S3DataType", "S3Prefix");
+  const fs::path data_dir = sagemaker::SageMakerLayout{job_dir}.data_dir();
+  if (type == "AugmentedManifestFile") {
+    auto streamed = sagemaker::stream_augmented_manifest(uri, source.at("AttributeNames").get<std::vector<std::string>>(), data_dir,
+                                                         name, config);
+    notes.push_back(streamed.summary(name));
+    return std::move(streamed.object_uris);
+  }
+  std::vector<std::string> uris;
+  if (type == "ManifestFile") {
+    const storage::Location location = storage::parse_location(uri);
+    sagemaker::ManifestFile manifest;
+    try {
+      manifest = sagemaker::parse_manifest_file(storage::open_storage(location, config)->read(location));
+    } catch (const UserError& e) {
+      throw UserError("channel '" + name + "': ManifestFile " + uri + ": " + e.what());
+    }
+    for (std::size_t i = 0; i < manifest.keys.size(); ++i) uris.push_back(manifest.uri(i));
+  } else {
+    const storage::Location prefix = storage::parse_location(as_folder_uri(uri));
+    for (const auto& object : storage::open_storage(prefix, config)->list(prefix))
+      uris.push_back(prefix.is_s3() ? "s3://" + prefix.bucket + "/" + object.key : prefix.child(object.key).uri());
+    std::sort(uris.begin(), uris.end());
+    if (uris.empty())
+      throw UserError("No S3 objects found under S3 URL \"" + uri + "\" given in input data source (channel '" + name + "').");
+  }
+  notes.push_back("channel '" + name + "': " + std::to_string(uris.size()) + " objects streamed in Pipe mode, in key order");
+  return uris;
 }
 
 std::string model_artifact_uri(const json& doc) {

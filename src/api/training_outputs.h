@@ -4,6 +4,7 @@
 // it model.tar.gz (packed from <job>/model) and output.tar.gz (<job>/output/data) uploaded to
 // <S3OutputPath>/<TrainingJobName>/output/, and the final metrics read from the job's metrics.jsonl.
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,16 @@ namespace segmaker::api {
 // An AugmentedManifestFile channel is staged as the channel and its _annotation folder
 // (sagemaker/augmented_manifest_channel.h); what was staged and skipped comes back, a line per such
 // channel, for the job's log.
+// Channels in `streamed` are left to pipe_objects().
 std::vector<std::string> download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
-                                           const storage::StorageConfig& config);
+                                           const storage::StorageConfig& config, const std::set<std::string>& streamed = {});
+
+// Pipe mode: the objects a channel's pipe carries, in order (sagemaker/pipe_feeder.h) -- an S3Prefix's
+// objects in key order, a ManifestFile's in its order, an augmented manifest's lines' image then
+// annotation (its colour map written as label_map/<channel>_label_map.json). A line per channel for the
+// job's log goes to `notes`. Throws UserError naming the channel.
+std::vector<std::string> pipe_objects(const nlohmann::json& channel, const std::filesystem::path& job_dir,
+                                      const storage::StorageConfig& config, std::vector<std::string>& notes);
 
 // <S3OutputPath>/<TrainingJobName>/output/model.tar.gz
 std::string model_artifact_uri(const nlohmann::json& document);

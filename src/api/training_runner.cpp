@@ -8,12 +8,15 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include "api/child_process.h"
 #include "api/log_ingester.h"
 #include "api/log_sources.h"
 #include "api/names.h"
+#include "api/training_job.h"
+#include "sagemaker/pipe_feeder.h"
 #include "api/store.h"
 #include "api/training_outputs.h"
 #include "api/training_status.h"
@@ -222,10 +225,11 @@ void TrainingRunner::run_phases(const std::string& name, Running& running) {
   const fs::path dir = job_dir(name);
   auto doc = store_.get(kKind, name);
   if (!doc) return;
+  const std::set<std::string> piped = piped_channels(doc->document);
   if (!fs::exists(downloaded_marker(dir))) {
     set_status(name, "Downloading", "Downloading input data");
     try {
-      for (const auto& note : download_channels(doc->document, dir, options_.storage)) append_log(name, note);
+      for (const auto& note : download_channels(doc->document, dir, options_.storage, piped)) append_log(name, note);
     } catch (const std::exception& e) {
       if (shutting_down_) return;
       return fail(name, std::string("ClientError: ") + e.what());
@@ -235,11 +239,48 @@ void TrainingRunner::run_phases(const std::string& name, Running& running) {
   if (shutting_down_) return;
   if (running.stop) return finish(name, static_cast<StopReason>(running.stop.load()), std::nullopt);
   sync_checkpoints(name, doc->document, /*upload=*/false);
-  set_status(name, "Training", "Training image download completed. Training in progress.");
+  std::vector<std::unique_ptr<sagemaker::PipeFeeder>> pipes;
+  try {
+    pipes = start_pipes(name, doc->document, piped);
+  } catch (const std::exception& e) {
+    return fail(name, std::string("ClientError: ") + e.what());
+  }
+  set_status(name, "Training", piped.empty() ? "Training image download completed. Training in progress."
+                                             : "Training in progress: streaming the Pipe mode channels.");
   const auto status = run_training_process(name, running);
+  std::string pipe_error;
+  for (auto& pipe : pipes) {
+    pipe->stop();
+    if (pipe_error.empty()) pipe_error = pipe->error();
+  }
   sync_checkpoints(name, doc->document, /*upload=*/true);
   if (!status) return;  // the service is stopping: the job resumes on the next start
+  if (!pipe_error.empty() && *status != 0 && !running.stop) return fail(name, "ClientError: " + pipe_error);
   finish(name, static_cast<StopReason>(running.stop.load()), status);
+}
+
+std::vector<std::unique_ptr<sagemaker::PipeFeeder>> TrainingRunner::start_pipes(const std::string& name, const json& doc,
+                                                                               const std::set<std::string>& piped) {
+  const std::string mode = doc.at("AlgorithmSpecification").value("TrainingInputMode", "File");
+  std::vector<std::unique_ptr<sagemaker::PipeFeeder>> pipes;
+  for (const auto& channel : doc.at("InputDataConfig")) {
+    const std::string channel_name = channel.at("ChannelName");
+    const std::string channel_mode = channel.value("InputMode", mode);
+    if (!piped.count(channel_name)) {
+      if (channel_mode != "File")
+        append_log(name, "channel '" + channel_name + "': TrainingInputMode " + channel_mode + " is served as File here (" +
+                             (channel_mode == "Pipe" ? "Pipe streams to one instance" : "FastFile is not served yet") +
+                             "): it was downloaded first");
+      continue;
+    }
+    std::vector<std::string> notes;
+    auto uris = pipe_objects(channel, job_dir(name), options_.storage, notes);
+    for (const auto& note : notes) append_log(name, note);
+    pipes.push_back(std::make_unique<sagemaker::PipeFeeder>(sagemaker::SageMakerLayout{job_dir(name)}, channel_name,
+                                                            std::move(uris), options_.storage,
+                                                            [this, name](const std::string& line) { append_log(name, line); }));
+  }
+  return pipes;
 }
 
 void TrainingRunner::sync_checkpoints(const std::string& name, const json& doc, bool upload) {

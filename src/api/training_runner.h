@@ -31,13 +31,16 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/runner_options.h"
 #include "api/slurm_client.h"
+#include "sagemaker/pipe_feeder.h"
 
 namespace segmaker::api {
 
@@ -91,6 +94,9 @@ class TrainingRunner {
   void run_phases(const std::string& name, Running& running);
   // Runs the child; returns its exit status, or nothing when the service is shutting down.
   std::optional<int> run_training_process(const std::string& name, Running& running);
+  // Pipe mode: a feeder per channel in `piped`, its pipes in the job's input/data (throws UserError).
+  std::vector<std::unique_ptr<sagemaker::PipeFeeder>> start_pipes(const std::string& name, const nlohmann::json& doc,
+                                                                  const std::set<std::string>& piped);
   void finish(const std::string& name, StopReason reason, std::optional<int> exit_status);
   // The Slurm path (training_runner_slurm.cpp): submit or adopt, follow, finish.
   void run_on_slurm(const std::string& name, Running& running);

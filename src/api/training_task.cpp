@@ -40,7 +40,7 @@ class Task {
   void prepare() {
     doc_ = me_.read_document("TrainingJobName");
     root_ = me_.fresh_root(o_.scratch, doc_.at("TrainingJobName"));
-    write_container_config(root_, doc_);
+    write_container_config(root_, doc_, /*streams=*/false);  // each node downloads its channels
     const sagemaker::SageMakerLayout layout{root_};
     const json hosts = json::parse(io::read_file(layout.config_dir() / "resourceconfig.json"))["hosts"];
     io::write_file_atomic(layout.config_dir() / "resourceconfig.json",

@@ -12,6 +12,18 @@ namespace fs = std::filesystem;
 
 namespace segmaker::data {
 
+namespace {
+
+std::string read_file_bytes(const fs::path& path) {
+  try {
+    return io::read_file(path);
+  } catch (const std::exception& e) {
+    throw DataError(path.string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 SegmentationDataset::SegmentationDataset(const fs::path& root, const std::string& channel, int num_classes)
     : num_classes_(num_classes) {
   const fs::path image_dir = root / channel;
@@ -57,12 +69,51 @@ void SegmentationDataset::index(const fs::path& image_dir, const fs::path& annot
   if (pairs_.empty()) throw UserError("no images (.jpg, .jpeg, .png) in " + image_dir.string());
 }
 
+cv::Mat decode_mask_through(const LabelMap& label_map, const std::string& bytes, const std::string& where) {
+  try {
+    if (label_map.has_colors()) return label_map.classes_of_colors(decode_image_rgb(bytes), where);
+    cv::Mat mask = decode_mask(bytes);
+    label_map.apply(mask);
+    return mask;
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    throw DataError(what.rfind(where, 0) == 0 ? what : where + ": " + what);
+  }
+}
+
+Sample decode_sample(const std::string& image_bytes, const std::string& mask_bytes, const std::string& name,
+                     const std::string& image_where, const std::string& where, const LabelMap& label_map, int num_classes) {
+  Sample s;
+  s.name = name;
+  try {
+    s.image = decode_image_rgb(image_bytes);
+  } catch (const DataError& e) {
+    throw DataError(image_where + ": " + e.what());
+  }
+  s.mask = decode_mask_through(label_map, mask_bytes, where);
+  if (s.image.size() != s.mask.size()) {
+    std::ostringstream msg;
+    msg << where << ": mask is " << s.mask.cols << "x" << s.mask.rows << " but its image is " << s.image.cols << "x"
+        << s.image.rows;
+    throw DataError(msg.str());
+  }
+  if (num_classes > 0) {
+    double max_value = 0;
+    cv::Mat valid = s.mask != kIgnoreLabel;
+    cv::minMaxLoc(s.mask, nullptr, &max_value, nullptr, nullptr, valid);
+    if (cv::countNonZero(valid) > 0 && max_value >= num_classes) {
+      std::ostringstream msg;
+      msg << where << ": class id " << max_value << " is out of range for num_classes=" << num_classes
+          << " (ids must be 0.." << num_classes - 1 << ", or 255 to ignore a pixel)";
+      throw DataError(msg.str());
+    }
+  }
+  return s;
+}
+
 cv::Mat SegmentationDataset::load_mask(std::size_t i) const {
   const SamplePair& p = pairs_.at(i);
-  if (label_map_.has_colors()) return label_map_.classes_of_colors(read_image_rgb(p.annotation.string()), p.annotation.string());
-  cv::Mat mask = read_mask(p.annotation.string());
-  label_map_.apply(mask);
-  return mask;
+  return decode_mask_through(label_map_, read_file_bytes(p.annotation), p.annotation.string());
 }
 
 std::vector<std::string> SegmentationDataset::drop_mismatched_pairs() {
@@ -88,28 +139,8 @@ std::vector<std::string> SegmentationDataset::drop_mismatched_pairs() {
 
 Sample SegmentationDataset::load(std::size_t i) const {
   const SamplePair& p = pairs_.at(i);
-  Sample s;
-  s.name = p.name;
-  s.image = read_image_rgb(p.image.string());
-  s.mask = load_mask(i);
-  if (s.image.size() != s.mask.size()) {
-    std::ostringstream msg;
-    msg << p.annotation.string() << ": mask is " << s.mask.cols << "x" << s.mask.rows << " but its image is "
-        << s.image.cols << "x" << s.image.rows;
-    throw DataError(msg.str());
-  }
-  if (num_classes_ > 0) {
-    double max_value = 0;
-    cv::Mat valid = s.mask != kIgnoreLabel;
-    cv::minMaxLoc(s.mask, nullptr, &max_value, nullptr, nullptr, valid);
-    if (cv::countNonZero(valid) > 0 && max_value >= num_classes_) {
-      std::ostringstream msg;
-      msg << p.annotation.string() << ": class id " << max_value << " is out of range for num_classes=" << num_classes_
-          << " (ids must be 0.." << num_classes_ - 1 << ", or 255 to ignore a pixel)";
-      throw DataError(msg.str());
-    }
-  }
-  return s;
+  return decode_sample(read_file_bytes(p.image), read_file_bytes(p.annotation), p.name, p.image.string(), p.annotation.string(),
+                       label_map_, num_classes_);
 }
 
 }  // namespace segmaker::data

@@ -30,6 +30,15 @@ struct Sample {
   std::string name;
 };
 
+// A mask's bytes as class ids through `label_map` (a colour map decodes them as RGB). DataError names `where`.
+cv::Mat decode_mask_through(const LabelMap& label_map, const std::string& bytes, const std::string& where);
+
+// One example from its encoded image and mask: decoded, the label map applied, sizes and (num_classes
+// > 0) class ids checked. DataError names `image_where` or `mask_where` (the files, or the stream
+// positions) and the reason.
+Sample decode_sample(const std::string& image_bytes, const std::string& mask_bytes, const std::string& name,
+                     const std::string& image_where, const std::string& mask_where, const LabelMap& label_map, int num_classes);
+
 class SegmentationDataset {
  public:
   // Channel `channel` ("train", "validation", …) of a prepared folder. `num_classes` > 0 makes

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "data/augment.h"
+#include "data/batch_source.h"
 #include "data/dataset.h"
 #include "data/image_tensor.h"
 #include "data/preprocessing.h"
@@ -45,28 +46,22 @@ struct LoaderOptions {
   int world_size = 1;
 };
 
-struct Batch {
-  torch::Tensor images;  // [N, 3, H, W] float32
-  torch::Tensor masks;   // [N, H, W] int64, 255 = ignore
-  std::vector<std::string> names;
-};
-
-class DataLoader {
+class DataLoader : public BatchSource {
  public:
   DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Preprocessing preprocessing, LoaderOptions options);
-  ~DataLoader();
+  ~DataLoader() override;
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
   // Examples this rank sees per epoch and the batches they make.
-  std::size_t examples_per_epoch() const;
-  std::size_t batches_per_epoch() const;
+  std::size_t examples_per_epoch() const override;
+  std::size_t batches_per_epoch() const override;
 
   // Starts (or restarts) epoch `epoch`: fixes the order and launches the workers.
-  void start_epoch(std::uint64_t epoch);
+  void start_epoch(std::uint64_t epoch) override;
   // The next batch of the epoch, in order; false when the epoch is over.
   // Rethrows a worker's exception (e.g. DataError for a corrupt file).
-  bool next(Batch& out);
+  bool next(Batch& out) override;
 
  private:
   void stop_workers();

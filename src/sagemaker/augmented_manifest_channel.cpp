@@ -50,11 +50,40 @@ std::vector<PairFiles> name_pairs(const std::vector<AugmentedManifestRecord>& re
   return out;
 }
 
-}  // namespace
+AugmentedManifest read_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
+                                const std::string& channel, const storage::StorageConfig& config) {
+  try {
+    const storage::Location location = storage::parse_location(manifest_uri);
+    return parse_augmented_manifest(storage::open_storage(location, config)->read(location), attribute_names);
+  } catch (const UserError& e) {
+    throw UserError("channel '" + channel + "': AugmentedManifestFile " + manifest_uri + ": " + e.what());
+  }
+}
 
-std::string StagedManifestChannel::summary(const std::string& channel) const {
-  std::string s = "channel '" + channel + "': " + std::to_string(examples) + " of " + std::to_string(lines) +
-                  " augmented manifest lines staged";
+fs::path label_map_file(const fs::path& data_dir, const std::string& channel) {
+  return data_dir / "label_map" / (channel + "_label_map.json");
+}
+
+void check_no_label_map(const AugmentedManifest& manifest, const fs::path& data_dir, const std::string& channel) {
+  if (!manifest.colors.empty() && fs::exists(label_map_file(data_dir, channel)))
+    throw UserError("channel '" + channel + "': both a label_map channel (" + label_map_file(data_dir, channel).string() +
+                    ") and the manifest's internal-color-map say how to read its masks: give one");
+}
+
+// {"colors": {"<class id>": "#rrggbb"}} (data/label_map.h); false without a colour map.
+bool write_color_map(const AugmentedManifest& manifest, const fs::path& data_dir, const std::string& channel) {
+  if (manifest.colors.empty()) return false;
+  nlohmann::json colors = nlohmann::json::object();
+  for (const auto& [id, hex] : manifest.colors) colors[std::to_string(id)] = hex;
+  fs::create_directories(label_map_file(data_dir, channel).parent_path());
+  io::write_file_atomic(label_map_file(data_dir, channel), nlohmann::json{{"colors", colors}}.dump(2));
+  return true;
+}
+
+std::string describe(const std::string& channel, const char* verb, std::size_t done, std::size_t lines, bool color_map,
+                     const std::vector<SkippedLine>& skipped) {
+  std::string s = "channel '" + channel + "': " + std::to_string(done) + " of " + std::to_string(lines) +
+                  " augmented manifest lines " + verb;
   if (color_map) s += " (masks read through the manifest's internal-color-map)";
   if (!skipped.empty()) {
     s += "; " + std::to_string(skipped.size()) + " skipped:";
@@ -65,21 +94,38 @@ std::string StagedManifestChannel::summary(const std::string& channel) const {
   return s;
 }
 
+}  // namespace
+
+std::string StreamedManifestChannel::summary(const std::string& channel) const {
+  return describe(channel, "streamed", object_uris.size() / 2, lines, color_map, skipped);
+}
+
+StreamedManifestChannel stream_augmented_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
+                                                  const fs::path& data_dir, const std::string& channel,
+                                                  const storage::StorageConfig& config) {
+  const AugmentedManifest manifest = read_manifest(manifest_uri, attribute_names, channel, config);
+  check_no_label_map(manifest, data_dir, channel);
+  StreamedManifestChannel streamed;
+  for (const auto& r : manifest.records) {
+    streamed.object_uris.push_back(r.image_uri);
+    streamed.object_uris.push_back(r.annotation_uri);
+  }
+  streamed.lines = manifest.lines;
+  streamed.skipped = manifest.skipped;
+  streamed.color_map = write_color_map(manifest, data_dir, channel);
+  return streamed;
+}
+
+std::string StagedManifestChannel::summary(const std::string& channel) const {
+  return describe(channel, "staged", examples, lines, color_map, skipped);
+}
+
 StagedManifestChannel stage_augmented_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
                                                const fs::path& data_dir, const std::string& channel,
                                                const storage::StorageConfig& config) {
-  AugmentedManifest manifest;
-  try {
-    const storage::Location location = storage::parse_location(manifest_uri);
-    manifest = parse_augmented_manifest(storage::open_storage(location, config)->read(location), attribute_names);
-  } catch (const UserError& e) {
-    throw UserError("channel '" + channel + "': AugmentedManifestFile " + manifest_uri + ": " + e.what());
-  }
+  const AugmentedManifest manifest = read_manifest(manifest_uri, attribute_names, channel, config);
   const fs::path images = data_dir / channel, annotations = data_dir / (channel + "_annotation");
-  const fs::path label_map = data_dir / "label_map" / (channel + "_label_map.json");
-  if (!manifest.colors.empty() && fs::exists(label_map))
-    throw UserError("channel '" + channel + "': both a label_map channel (" + label_map.string() +
-                    ") and the manifest's internal-color-map say how to read its masks: give one");
+  check_no_label_map(manifest, data_dir, channel);
   fs::remove_all(annotations);
   fs::create_directories(images);
   fs::create_directories(annotations);
@@ -119,13 +165,7 @@ StagedManifestChannel stage_augmented_manifest(const std::string& manifest_uri, 
   }
   std::sort(staged.skipped.begin(), staged.skipped.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
   if (staged.examples == 0) throw UserError("AugmentedManifestFile " + manifest_uri + ": " + staged.summary(channel));
-  if (!manifest.colors.empty()) {
-    nlohmann::json colors = nlohmann::json::object();
-    for (const auto& [id, hex] : manifest.colors) colors[std::to_string(id)] = hex;
-    fs::create_directories(label_map.parent_path());
-    io::write_file_atomic(label_map, nlohmann::json{{"colors", colors}}.dump(2));
-    staged.color_map = true;
-  }
+  staged.color_map = write_color_map(manifest, data_dir, channel);
   return staged;
 }
 

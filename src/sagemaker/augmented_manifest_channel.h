@@ -34,4 +34,18 @@ StagedManifestChannel stage_augmented_manifest(const std::string& manifest_uri, 
                                                const std::filesystem::path& data_dir, const std::string& channel,
                                                const storage::StorageConfig& config);
 
+// Pipe mode: what the channel's pipe carries, in order -- each usable line's image, then its annotation
+// (two RecordIO records per line, as SageMaker streams an augmented manifest with RecordWrapperType
+// RecordIO) -- the colour map written as stage_augmented_manifest writes it, and the lines skipped.
+struct StreamedManifestChannel {
+  std::vector<std::string> object_uris;
+  std::size_t lines = 0;
+  std::vector<SkippedLine> skipped;
+  bool color_map = false;
+  std::string summary(const std::string& channel) const;
+};
+StreamedManifestChannel stream_augmented_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
+                                                  const std::filesystem::path& data_dir, const std::string& channel,
+                                                  const storage::StorageConfig& config);
+
 }  // namespace segmaker::sagemaker

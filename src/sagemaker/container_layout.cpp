@@ -36,11 +36,13 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout) {
     if (!config.is_object()) throw UserError("'" + idc.string() + "' must hold a JSON object of channels");
     for (const auto& [name, channel] : config.items()) {
       job.channels.push_back(name);
-      std::string mode = channel.is_object() ? channel.value("TrainingInputMode", "File") : "File";
-      if (mode != "File")
-        throw UserError("channel '" + name + "' uses TrainingInputMode " + mode + "; only File mode is supported");
-      // An augmented manifest's lines give the annotations: the platform stages them as <name>_annotation.
-      if (channel.is_object() && channel.value("S3DataType", "") == "AugmentedManifestFile") job.channels.push_back(name + "_annotation");
+      const std::string mode = channel.is_object() ? channel.value("TrainingInputMode", "File") : "File";
+      const std::string type = channel.is_object() ? channel.value("S3DataType", "S3Prefix") : "S3Prefix";
+      if (mode != "File" && mode != "Pipe")
+        throw UserError("channel '" + name + "' uses TrainingInputMode " + mode + "; the algorithm reads File and Pipe mode");
+      if (mode == "Pipe") job.pipes[name] = type;
+      // An augmented manifest's lines give the annotations: staged as <name>_annotation, or in its pipe.
+      if (type == "AugmentedManifestFile") job.channels.push_back(name + "_annotation");
     }
   } else {
     for (const auto& entry : fs::directory_iterator(layout.data_dir()))
@@ -50,6 +52,16 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout) {
     if (std::find(job.channels.begin(), job.channels.end(), required) == job.channels.end())
       throw UserError(std::string("SageMaker mode: channel '") + required +
                       "' is required (train, validation, train_annotation, validation_annotation)");
+    const std::string image_channel = std::string(required).substr(0, std::string(required).find("_annotation"));
+    if (job.pipes.count(image_channel)) {
+      const bool own_pipe = job.pipes.at(image_channel) == "AugmentedManifestFile" || job.pipes.count(required);
+      if (!own_pipe)
+        throw UserError("SageMaker mode: channel '" + image_channel + "' is in Pipe mode, so '" + std::string(required) +
+                        "' must be too (their pipes are read side by side)");
+      continue;
+    }
+    if (job.pipes.count(required))
+      throw UserError("SageMaker mode: channel '" + std::string(required) + "' is in Pipe mode but '" + image_channel + "' is not");
     if (!fs::is_directory(layout.data_dir() / required))
       throw UserError("SageMaker mode: channel folder '" + (layout.data_dir() / required).string() + "' is missing");
   }

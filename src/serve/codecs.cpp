@@ -8,7 +8,7 @@
 #include "data/classes.h"
 #include "data/image_io.h"
 #include "io/error.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 
 namespace segmaker::serve {
 
@@ -46,12 +46,12 @@ aialgs::data::Record probability_record(int num_classes, int height, int width) 
 std::string frame_record(const aialgs::data::Record& record) {
   const std::size_t size = record.ByteSizeLong();
   std::string out;
-  reserve_recordio(out, size);
+  sagemaker::reserve_recordio(out, size);
   const std::size_t at = out.size();
   out.resize(at + size);
   if (!record.SerializeToArray(&out[at], static_cast<int>(size)))
     throw DataError("could not serialise the RecordIO-protobuf answer");
-  finish_recordio(out, at, size);
+  sagemaker::finish_recordio(out, at, size);
   return out;
 }
 

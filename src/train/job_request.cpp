@@ -41,6 +41,8 @@ TrainOptions assemble_sagemaker(const TrainJobRequest& r) {
   TrainOptions o = common_options(r);
   o.hyperparameters = parse_hyperparameters(with_overrides(job.hyperparameters, r.overrides));
   o.data_dir = layout.data_dir();
+  o.pipes = job.pipes;
+  o.pipe_layout = layout;
   o.model_dir = layout.model_dir();
   o.unpacked_model = true;
   o.output_dir = layout.output_data_dir();

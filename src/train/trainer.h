@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "sagemaker/container_layout.h"
 #include "train/hyperparameters.h"
 
 namespace segmaker::train {
@@ -42,6 +44,10 @@ struct TrainOptions {
   // process). mini_batch_size is the global batch, split evenly over the ranks; each rank reads its
   // own shard; gradients are averaged; rank 0 alone writes checkpoints, metrics and the artifact.
   std::shared_ptr<Communicator> communicator;
+  // SageMaker Pipe mode: these channels ("train", "validation" → their S3DataType) are read from the
+  // pipes of `pipe_layout` as they arrive (data/stream_loader.h) instead of from data_dir's folders.
+  std::map<std::string, std::string> pipes;
+  sagemaker::SageMakerLayout pipe_layout;
 };
 
 struct TrainResult {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "data/classes.h"
+#include "data/stream_loader.h"
 #include "inference/artifact.h"
 #include "inference/device.h"
 #include "inference/metrics.h"
@@ -111,9 +112,13 @@ TrainingJob::TrainingJob(const TrainOptions& options)
 }
 
 void TrainingJob::setup_data() {
-  train_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "train", h_.num_classes);
-  val_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "validation", h_.num_classes);
+  if (!options_.pipes.empty() && world_ > 1) throw UserError("Pipe mode streams to one process: run it with a single instance");
+  if (!options_.pipes.count("train"))
+    train_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "train", h_.num_classes);
+  if (!options_.pipes.count("validation"))
+    val_set_ = std::make_shared<data::SegmentationDataset>(options_.data_dir, "validation", h_.num_classes);
   for (const auto& [channel, set] : {std::pair{"train", train_set_}, std::pair{"validation", val_set_}}) {
+    if (!set) continue;  // streamed: its pairs are checked as they arrive
     const std::size_t listed = set->size();
     const auto dropped = set->drop_mismatched_pairs();
     if (dropped.empty()) continue;
@@ -125,11 +130,11 @@ void TrainingJob::setup_data() {
       spdlog::warn("channel '{}': {} of {} image/annotation pairs skipped: {}{}", channel, dropped.size(), listed, reasons,
                    dropped.size() > 10 ? "; …" : "");
   }
-  if (static_cast<std::size_t>(h_.num_training_samples) != train_set_->size())
+  if (train_set_ && static_cast<std::size_t>(h_.num_training_samples) != train_set_->size())
     throw UserError("hyperparameter num_training_samples = " + std::to_string(h_.num_training_samples) + " but the train channel of '" +
                     options_.data_dir.string() + "' holds " + std::to_string(train_set_->size()) +
                     " image/annotation pairs; set num_training_samples = " + std::to_string(train_set_->size()));
-  if (val_set_->size() == 0) throw UserError("the validation channel of '" + options_.data_dir.string() + "' is empty");
+  if (val_set_ && val_set_->size() == 0) throw UserError("the validation channel of '" + options_.data_dir.string() + "' is empty");
   classes_ = data::classes_of_data(options_.data_dir, h_.num_classes).names;
 }
 
@@ -159,7 +164,8 @@ void TrainingJob::setup_loaders() {
   tl.seed = static_cast<std::uint64_t>(h_.seed);
   tl.augment.base_size = h_.base_size;
   tl.augment.crop_size = h_.crop_size;
-  train_loader_ = std::make_unique<data::DataLoader>(train_set_, model_->spec().preprocessing, tl);
+  if (train_set_) train_loader_ = std::make_unique<data::DataLoader>(train_set_, model_->spec().preprocessing, tl);
+  else train_loader_ = stream_loader("train", tl, static_cast<std::size_t>(h_.num_training_samples));
   data::LoaderOptions vl;
   vl.mode = data::LoaderMode::Validation;
   vl.batch_size = (h_.validation_mini_batch_size + world_ - 1) / world_;
@@ -169,7 +175,8 @@ void TrainingJob::setup_loaders() {
   vl.drop_last = false;
   vl.workers = workers;
   vl.crop_size = h_.crop_size;
-  val_loader_ = std::make_unique<data::DataLoader>(val_set_, model_->spec().preprocessing, vl);
+  if (val_set_) val_loader_ = std::make_unique<data::DataLoader>(val_set_, model_->spec().preprocessing, vl);
+  else val_loader_ = stream_loader("validation", vl, 0);
 
   ScheduleOptions so;
   so.kind = h_.lr_scheduler;
@@ -180,6 +187,21 @@ void TrainingJob::setup_loaders() {
   so.steps = h_.lr_scheduler_step;
   so.warmup_epochs = h_.warmup_epochs;
   schedule_ = std::make_unique<LrSchedule>(so);
+}
+
+std::unique_ptr<data::BatchSource> TrainingJob::stream_loader(const std::string& channel, const data::LoaderOptions& options,
+                                                             std::size_t examples) const {
+  data::StreamOptions so;
+  so.layout = options_.pipe_layout;
+  so.channel = channel;
+  so.augmented_manifest = options_.pipes.at(channel) == "AugmentedManifestFile";
+  so.examples = examples;
+  // Training mixes the stream's order within a small window of pairs (the platform sends it in order; a
+  // larger window would hold the first step back).
+  if (options.mode == data::LoaderMode::Train) so.shuffle_buffer = std::max<std::size_t>(8, 2 * static_cast<std::size_t>(options.batch_size));
+  const fs::path label_map = options_.data_dir / "label_map" / (channel + "_label_map.json");
+  return std::make_unique<data::StreamLoader>(so, fs::exists(label_map) ? data::LabelMap::from_file(label_map) : data::LabelMap(),
+                                              h_.num_classes, model_->spec().preprocessing, options);
 }
 
 // The checkpoint to continue from (--resume), the same on every rank, and rank 0's weights everywhere.
@@ -212,8 +234,9 @@ void TrainingJob::resume_or_start() {
   if (main_rank_)
     spdlog::info("training {} from {} on {} ({} threads{}): {} train / {} validation images, crop {}, {} epoch(s) of {} iterations{}; precision {}",
                  models::describe(model_->spec()), setup_.initialised_from, device_.str(), threads_,
-                 world_ > 1 ? " × " + std::to_string(world_) + " ranks, " + comm_->backend() : "", train_set_->size(),
-                 val_set_->size(), h_.crop_size, h_.epochs, train_loader_->batches_per_epoch(),
+                 world_ > 1 ? " × " + std::to_string(world_) + " ranks, " + comm_->backend() : "",
+                 train_set_ ? std::to_string(train_set_->size()) : std::to_string(h_.num_training_samples) + " streamed",
+                 val_set_ ? std::to_string(val_set_->size()) : "streamed", h_.crop_size, h_.epochs, train_loader_->batches_per_epoch(),
                  h_.freeze_backbone ? ", backbone frozen" : "", forward_->describe());
 }
 

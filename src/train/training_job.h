@@ -45,6 +45,9 @@ class TrainingJob {
   void setup_data();
   void setup_model();
   void setup_loaders();
+  // Pipe mode: the loader of a streamed channel, its label map from data_dir/label_map when there is one.
+  std::unique_ptr<data::BatchSource> stream_loader(const std::string& channel, const data::LoaderOptions& options,
+                                                   std::size_t examples) const;
   void resume_or_start();
   void checkpoint_partial_epoch(int batches, double loss_sum);
 
@@ -66,7 +69,7 @@ class TrainingJob {
   std::unique_ptr<TrainingForward> forward_;  // the steps' forward pass and loss in the job's precision
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<GradientSync> gradient_sync_;
-  std::unique_ptr<data::DataLoader> train_loader_, val_loader_;
+  std::unique_ptr<data::BatchSource> train_loader_, val_loader_;  // folders (DataLoader) or pipes (StreamLoader)
   std::unique_ptr<LrSchedule> schedule_;
   EarlyStopping early_;
   TrainingState state_;

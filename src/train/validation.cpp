@@ -7,13 +7,13 @@
 
 namespace segmaker::train {
 
-ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
+ValidationPass run_validation(models::SegmentationModel& model, data::BatchSource& loader, int num_classes,
                               const torch::Device& device, bool progress) {
   model->eval();
   return run_validation([&](const torch::Tensor& x) { return model->forward(x).out; }, loader, num_classes, device, progress);
 }
 
-ValidationPass run_validation(const LogitsFunction& logits_of, data::DataLoader& loader, int num_classes,
+ValidationPass run_validation(const LogitsFunction& logits_of, data::BatchSource& loader, int num_classes,
                               const torch::Device& device, bool progress) {
   const auto start = std::chrono::steady_clock::now();
   ValidationPass pass{inference::ChannelScore(num_classes)};

@@ -25,10 +25,10 @@ using LogitsFunction = std::function<torch::Tensor(const torch::Tensor& images)>
 
 // Runs every batch of `loader` (epoch 0) through `logits_of` (the model in eval mode, in the job's
 // precision: train/training_forward.h).
-ValidationPass run_validation(const LogitsFunction& logits_of, data::DataLoader& loader, int num_classes,
+ValidationPass run_validation(const LogitsFunction& logits_of, data::BatchSource& loader, int num_classes,
                               const torch::Device& device, bool progress);
 // The same with `model` itself: eval mode, fp32.
-ValidationPass run_validation(models::SegmentationModel& model, data::DataLoader& loader, int num_classes,
+ValidationPass run_validation(models::SegmentationModel& model, data::BatchSource& loader, int num_classes,
                               const torch::Device& device, bool progress);
 
 // The whole set's pass from every rank's shard: confusion matrices, loss sums, pixels and images

@@ -15,7 +15,7 @@
 #include "io/free_port.h"
 #include "serve/batch_transform.h"
 #include "sagemaker/transform_output.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 #include "serve/server_fixture.h"
 #include "support/process.h"
 #include "support/random_image.h"
@@ -107,7 +107,7 @@ TEST(PredictCli, BatchTransformWritesAnswersSkipsBadImagesAndResumes) {
   EXPECT_NE(log1.find("bad.jpg"), std::string::npos) << log1;  // reported
   for (const auto& [name, size] : {std::make_pair("a.png.out", cv::Size(50, 40)), std::make_pair("b.jpg.out", cv::Size(33, 47))}) {
     ASSERT_TRUE(fs::exists(out / name)) << name << "\n" << log1;
-    const auto records = read_recordio(read_text(out / name));
+    const auto records = sagemaker::read_recordio(read_text(out / name));
     ASSERT_EQ(records.size(), 1u);
     aialgs::data::Record record;
     ASSERT_TRUE(record.ParseFromString(records[0]));

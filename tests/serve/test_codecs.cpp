@@ -9,7 +9,7 @@
 #include "data/image_io.h"
 #include "io/error.h"
 #include "serve/codecs.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 #include "serve/recordio_checker.h"
 #include "support/test_util.h"
 
@@ -48,7 +48,7 @@ TEST(Codecs, MaskPngKeepsSizeAndIds) {
 TEST(Codecs, RecordIOProtobufHoldsTargetAndShape) {
   const auto p = sample_prediction(true);
   const std::string bytes = encode_answer(sagemaker::AnswerFormat::RecordIOProtobuf, p, {});
-  const auto records = read_recordio(bytes);
+  const auto records = sagemaker::read_recordio(bytes);
   ASSERT_EQ(records.size(), 1u);
   aialgs::data::Record record;
   ASSERT_TRUE(record.ParseFromString(records[0]));

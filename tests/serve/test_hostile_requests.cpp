@@ -11,7 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/image_io.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 #include "support/process.h"
 #include "serve/server_fixture.h"
 #include "support/hostile_images.h"
@@ -218,7 +218,7 @@ TEST_F(HostileRequests, TheAnswerSizeIsBoundedBeforeInference) {
   const auto fits = raw_request(port, post_invocations(data::encode_jpeg(smooth_image(100, 100, 8)),
                                                        "Content-Type: image/jpeg\r\nAccept: application/x-recordio-protobuf\r\n"));
   ASSERT_EQ(fits.status, 200);
-  EXPECT_EQ(read_recordio(fits.body).size(), 1u);
+  EXPECT_EQ(sagemaker::read_recordio(fits.body).size(), 1u);
 }
 
 // Row: 8 slow clients (a header line every 2 s) with 4 HTTP threads, and 4 slow inferences, kept

@@ -12,7 +12,7 @@
 #include "data/image_io.h"
 #include "io/error.h"
 #include "serve/codecs.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 #include "serve/recordio_checker.h"
 #include "serve/server_fixture.h"
 #include "support/random_image.h"
@@ -121,7 +121,7 @@ TEST_F(ServerTest, RecordIOProtobufAnswerMatchesThePng) {
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
     EXPECT_EQ(r->get_header_value("Content-Type"), accept);
-    const auto records = read_recordio(r->body);
+    const auto records = sagemaker::read_recordio(r->body);
     ASSERT_EQ(records.size(), 1u);
     aialgs::data::Record record;
     ASSERT_TRUE(record.ParseFromString(records[0]));

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "io/error.h"
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 
-namespace segmaker::serve {
+namespace segmaker::sagemaker {
 namespace {
 
 std::string u32le(std::uint32_t v) {
@@ -56,4 +56,4 @@ TEST(RecordIO, RejectsBadMagicAndTruncation) {
 }
 
 }  // namespace
-}  // namespace segmaker::serve
+}  // namespace segmaker::sagemaker

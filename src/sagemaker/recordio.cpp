@@ -1,11 +1,13 @@
-#include "serve/recordio.h"
+#include "sagemaker/recordio.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "io/error.h"
 
-namespace segmaker::serve {
+namespace segmaker::sagemaker {
 namespace {
 
 void put_u32_le(std::string& out, std::uint32_t v) {
@@ -52,38 +54,57 @@ std::string frame_recordio(const std::string& payload) {
   return out;
 }
 
-std::vector<std::string> read_recordio(const std::string& bytes) {
-  std::vector<std::string> records;
+RecordIOReader::RecordIOReader(Read read, std::size_t max_payload) : read_(std::move(read)), max_payload_(max_payload) {}
+
+std::size_t RecordIOReader::fill(char* to, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const std::size_t r = read_(to + got, n - got);
+    if (r == 0) break;
+    got += r;
+  }
+  offset_ += got;
+  return got;
+}
+
+bool RecordIOReader::next(std::string& out) {
   std::string partial;
   bool in_split = false;
-  std::size_t pos = 0;
-  while (pos < bytes.size()) {
-    if (bytes.size() - pos < 8)
-      throw DataError("RecordIO: truncated header at byte " + std::to_string(pos) + " (" +
-                      std::to_string(bytes.size() - pos) + " bytes left, 8 needed)");
-    const std::uint32_t magic = get_u32_le(bytes, pos);
+  for (;;) {
+    const std::uint64_t pos = offset_;
+    std::string header(8, '\0');
+    const std::size_t got = fill(header.data(), 8);
+    if (got == 0 && !in_split) return false;
+    if (got == 0) throw DataError("RecordIO: stream ends inside a split record");
+    if (got < 8)
+      throw DataError("RecordIO: truncated header at byte " + std::to_string(pos) + " (" + std::to_string(got) +
+                      " bytes left, 8 needed)");
+    const std::uint32_t magic = get_u32_le(header, 0);
     if (magic != kRecordIOMagic) {
       char hex[16];
       std::snprintf(hex, sizeof hex, "0x%08X", magic);
-      throw DataError("RecordIO: bad magic " + std::string(hex) + " at byte " + std::to_string(pos) +
-                      " (expected 0xCED7230A)");
+      throw DataError("RecordIO: bad magic " + std::string(hex) + " at byte " + std::to_string(pos) + " (expected 0xCED7230A)");
     }
-    const std::uint32_t lrec = get_u32_le(bytes, pos + 4);
+    const std::uint32_t lrec = get_u32_le(header, 4);
     const std::uint32_t cflag = lrec >> 29;
     const std::size_t length = lrec & kRecordIOMaxLength;
-    const std::size_t start = pos + 8;
-    if (bytes.size() - start < length)
+    if (partial.size() + length > max_payload_)
+      throw DataError("RecordIO: the record at byte " + std::to_string(pos) + " is over the " + std::to_string(max_payload_) +
+                      "-byte limit for one record");
+    std::string payload(length, '\0');
+    if (const std::size_t body = fill(payload.data(), length); body < length)
       throw DataError("RecordIO: record at byte " + std::to_string(pos) + " declares " + std::to_string(length) +
-                      " bytes but only " + std::to_string(bytes.size() - start) + " follow");
-    const std::string payload = bytes.substr(start, length);
+                      " bytes but only " + std::to_string(body) + " follow");
+    char pad[3];
+    fill(pad, padded(length) - length);  // the stream may end inside the last record's padding
     switch (cflag) {
       case 0:
         if (in_split) throw DataError("RecordIO: whole record inside a split record at byte " + std::to_string(pos));
-        records.push_back(payload);
-        break;
+        out = std::move(payload);
+        return true;
       case 1:
         if (in_split) throw DataError("RecordIO: split record restarted at byte " + std::to_string(pos));
-        partial = payload;
+        partial = std::move(payload);
         in_split = true;
         break;
       case 2:
@@ -93,18 +114,28 @@ std::vector<std::string> read_recordio(const std::string& bytes) {
         put_u32_le(partial, kRecordIOMagic);
         partial += payload;
         if (cflag == 3) {
-          records.push_back(std::move(partial));
-          partial.clear();
-          in_split = false;
+          out = std::move(partial);
+          return true;
         }
         break;
       default:
         throw DataError("RecordIO: invalid cflag " + std::to_string(cflag) + " at byte " + std::to_string(pos));
     }
-    pos = start + padded(length);
   }
-  if (in_split) throw DataError("RecordIO: stream ends inside a split record");
+}
+
+std::vector<std::string> read_recordio(const std::string& bytes) {
+  std::size_t at = 0;
+  RecordIOReader reader([&](char* to, std::size_t n) {
+    const std::size_t k = std::min(n, bytes.size() - at);
+    std::memcpy(to, bytes.data() + at, k);
+    at += k;
+    return k;
+  });
+  std::vector<std::string> records;
+  std::string payload;
+  while (reader.next(payload)) records.push_back(std::move(payload));
   return records;
 }
 
-}  // namespace segmaker::serve
+}  // namespace segmaker::sagemaker
