@@ -171,7 +171,7 @@ std::set<std::string> piped_channels(const json& r) {
   return piped;
 }
 
-void write_container_config(const fs::path& job_dir, const json& r, bool streams) {
+void write_container_config(const fs::path& job_dir, const json& r, bool one_machine) {
   const sagemaker::SageMakerLayout layout{job_dir};
   fs::create_directories(layout.config_dir());
   fs::create_directories(layout.data_dir());
@@ -180,11 +180,11 @@ void write_container_config(const fs::path& job_dir, const json& r, bool streams
   fs::create_directories(layout.checkpoint_dir());
   io::write_file_atomic(layout.config_dir() / "hyperparameters.json", r.value("HyperParameters", json::object()).dump(2));
   json channels = json::object();
-  const std::set<std::string> piped = streams ? piped_channels(r) : std::set<std::string>{};
+  const std::set<std::string> piped = one_machine ? piped_channels(r) : std::set<std::string>{};
   for (const auto& c : r.at("InputDataConfig")) {
     const json& source = c["DataSource"]["S3DataSource"];
     json entry = {{"TrainingInputMode", piped.count(c.at("ChannelName").get<std::string>()) ? "Pipe" : "File"},
-                  {"S3DistributionType", source.value("S3DataDistributionType", "FullyReplicated")},
+                  {"S3DistributionType", one_machine ? "FullyReplicated" : source.value("S3DataDistributionType", "FullyReplicated")},
                   {"RecordWrapperType", c.value("RecordWrapperType", "None")},
                   {"S3DataType", source.value("S3DataType", "S3Prefix")}};
     if (c.contains("ContentType")) entry["ContentType"] = c["ContentType"];

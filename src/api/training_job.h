@@ -32,9 +32,11 @@ nlohmann::json new_training_job_document(const nlohmann::json& request, const st
 // too, which their log says).
 std::set<std::string> piped_channels(const nlohmann::json& request);
 
-// Writes the job's input/config files (hyperparameters as strings, each channel's TrainingInputMode:
-// Pipe for piped_channels() when `streams`, else File; hosts algo-1…algo-N for InstanceCount N) into
-// the job folder.
-void write_container_config(const std::filesystem::path& job_dir, const nlohmann::json& request, bool streams = true);
+// Writes the job's input/config files into the job folder: hyperparameters as strings; each channel's
+// TrainingInputMode and S3DistributionType; hosts algo-1…algo-N for InstanceCount N. `one_machine`: the
+// local scheduler's job folder, shared by its instances -- piped_channels() in Pipe mode, and a
+// ShardedByS3Key channel written as FullyReplicated, the instances reading their shares of the one copy
+// as they do by default. Otherwise (a cluster node's own copy) File mode and the channels' own types.
+void write_container_config(const std::filesystem::path& job_dir, const nlohmann::json& request, bool one_machine = true);
 
 }  // namespace segmaker::api

@@ -24,7 +24,7 @@ namespace {
 
 // A ManifestFile channel: exactly the objects the manifest lists, each under its key's name.
 void download_manifest_channel(const std::string& name, const std::string& uri, const fs::path& target,
-                               const storage::StorageConfig& config) {
+                               const storage::StorageConfig& config, const InstanceShare& share) {
   const storage::Location location = storage::parse_location(uri);
   sagemaker::ManifestFile manifest;
   try {
@@ -33,6 +33,7 @@ void download_manifest_channel(const std::string& name, const std::string& uri, 
     throw UserError("channel '" + name + "': ManifestFile " + uri + ": " + e.what());
   }
   for (std::size_t i = 0; i < manifest.keys.size(); ++i) {
+    if (!share.takes(i)) continue;
     const storage::Location object = storage::parse_location(manifest.uri(i));
     try {
       storage::open_storage(object, config)->read_to_file(object, target / manifest.keys[i]);
@@ -42,12 +43,38 @@ void download_manifest_channel(const std::string& name, const std::string& uri, 
   }
 }
 
+// An S3Prefix channel's share: its objects in key order, every count-th from the instance's index.
+storage::TransferSummary download_share(const std::string& prefix, const fs::path& target, const storage::StorageConfig& config,
+                                        const InstanceShare& share, std::size_t& listed) {
+  std::vector<std::string> keys;
+  storage::download_prefix(prefix, target, config, [&](const std::string& relative) {
+    keys.push_back(relative);
+    return false;  // this pass only lists
+  });
+  std::sort(keys.begin(), keys.end());
+  listed = keys.size();
+  std::set<std::string> mine;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (share.takes(i)) mine.insert(keys[i]);
+  return storage::download_prefix(prefix, target, config, [&](const std::string& relative) { return mine.count(relative) > 0; });
+}
+
+std::string share_note(const std::string& channel, std::size_t taken, std::size_t listed, const InstanceShare& share) {
+  return "channel '" + channel + "': ShardedByS3Key: " + std::to_string(taken) + " of " + std::to_string(listed) +
+         " objects for instance " + std::to_string(share.index + 1) + " of " + std::to_string(share.count);
+}
+
 }  // namespace
 
+bool is_sharded(const json& channel) {
+  return channel.at("DataSource").at("S3DataSource").value("S3DataDistributionType", "FullyReplicated") == "ShardedByS3Key";
+}
+
 std::vector<std::string> download_channels(const json& doc, const fs::path& job_dir, const storage::StorageConfig& config,
-                                           const std::set<std::string>& streamed) {
+                                           const std::set<std::string>& streamed, const InstanceShare& instance) {
   const sagemaker::SageMakerLayout layout{job_dir};
   std::vector<const json*> augmented;  // staged last: they may write label_map/<channel>_label_map.json
+  std::vector<std::string> notes;
   std::set<std::string> names;
   for (const auto& channel : doc.at("InputDataConfig")) names.insert(channel.at("ChannelName").get<std::string>());
   for (const auto& channel : doc.at("InputDataConfig")) {
@@ -63,26 +90,29 @@ std::vector<std::string> download_channels(const json& doc, const fs::path& job_
       augmented.push_back(&channel);
       continue;
     }
+    const InstanceShare share = is_sharded(channel) ? instance : InstanceShare{};
     const fs::path target = layout.data_dir() / name;
     fs::remove_all(target);  // a download cut short by a restart starts again
     fs::create_directories(target);
     if (type == "ManifestFile") {
-      download_manifest_channel(name, uri, target, config);
+      download_manifest_channel(name, uri, target, config, share);
       continue;
     }
-    const auto summary = storage::download_prefix(as_folder_uri(uri), target, config);
-    if (summary.objects == 0)
+    std::size_t listed = 0;
+    const auto summary = download_share(as_folder_uri(uri), target, config, share, listed);
+    if (share.count > 1) notes.push_back(share_note(name, summary.objects, listed, share));
+    if (listed == 0)
       throw UserError("No S3 objects found under S3 URL \"" + uri + "\" given in input data source (channel '" + name +
                       "'). Please ensure that the bucket exists in the selected region, that objects exist under "
                       "that S3 prefix, and that the role has \"s3:ListBucket\" permissions on the bucket.");
   }
-  std::vector<std::string> notes;
   for (const json* channel : augmented) {
     const std::string name = channel->at("ChannelName");
     const json& source = channel->at("DataSource").at("S3DataSource");
     fs::remove_all(layout.data_dir() / name);
+    const InstanceShare share = is_sharded(*channel) ? instance : InstanceShare{};
     const auto staged = sagemaker::stage_augmented_manifest(source.at("S3Uri"), source.at("AttributeNames").get<std::vector<std::string>>(),
-                                                            layout.data_dir(), name, config);
+                                                            layout.data_dir(), name, config, share.index, share.count);
     notes.push_back(staged.summary(name));
   }
   return notes;

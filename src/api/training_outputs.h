@@ -21,9 +21,21 @@ namespace segmaker::api {
 // An AugmentedManifestFile channel is staged as the channel and its _annotation folder
 // (sagemaker/augmented_manifest_channel.h); what was staged and skipped comes back, a line per such
 // channel, for the job's log.
-// Channels in `streamed` are left to pipe_objects().
+// Which of a multi-instance job's instances downloads: a ShardedByS3Key channel gives it its share of
+// the objects (in key order, every count-th from its index; a manifest's entries, an augmented
+// manifest's lines likewise), as SageMaker splits them; FullyReplicated channels give it everything.
+struct InstanceShare {
+  int index = 0, count = 1;
+  bool takes(std::size_t i) const { return count <= 1 || static_cast<int>(i % static_cast<std::size_t>(count)) == index; }
+};
+
+// True when the channel's S3DataDistributionType is ShardedByS3Key.
+bool is_sharded(const nlohmann::json& channel);
+
+// Channels in `streamed` are left to pipe_objects(). The notes say what was staged, skipped or shared.
 std::vector<std::string> download_channels(const nlohmann::json& document, const std::filesystem::path& job_dir,
-                                           const storage::StorageConfig& config, const std::set<std::string>& streamed = {});
+                                           const storage::StorageConfig& config, const std::set<std::string>& streamed = {},
+                                           const InstanceShare& instance = {});
 
 // Pipe mode: the objects a channel's pipe carries, in order (sagemaker/pipe_feeder.h) -- an S3Prefix's
 // objects in key order, a ManifestFile's in its order, an augmented manifest's lines' image then

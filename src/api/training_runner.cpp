@@ -266,6 +266,9 @@ std::vector<std::unique_ptr<sagemaker::PipeFeeder>> TrainingRunner::start_pipes(
   for (const auto& channel : doc.at("InputDataConfig")) {
     const std::string channel_name = channel.at("ChannelName");
     const std::string channel_mode = channel.value("InputMode", mode);
+    if (is_sharded(channel) && doc.at("ResourceConfig").at("InstanceCount").get<int>() > 1)
+      append_log(name, "channel '" + channel_name + "': ShardedByS3Key: the instances share this machine's copy, each reading "
+                       "its share of it");
     if (!piped.count(channel_name)) {
       if (channel_mode != "File")
         append_log(name, "channel '" + channel_name + "': TrainingInputMode " + channel_mode + " is served as File here (" +

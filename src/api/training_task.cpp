@@ -40,14 +40,15 @@ class Task {
   void prepare() {
     doc_ = me_.read_document("TrainingJobName");
     root_ = me_.fresh_root(o_.scratch, doc_.at("TrainingJobName"));
-    write_container_config(root_, doc_, /*streams=*/false);  // each node downloads its channels
+    write_container_config(root_, doc_, /*one_machine=*/false);  // each node downloads its channels
     const sagemaker::SageMakerLayout layout{root_};
     const json hosts = json::parse(io::read_file(layout.config_dir() / "resourceconfig.json"))["hosts"];
     io::write_file_atomic(layout.config_dir() / "resourceconfig.json",
                           json{{"current_host", me_.host()}, {"hosts", hosts}, {"network_interface_name", "eth0"}}.dump(2));
     progress("Downloading");
     me_.say("downloading the channels into " + root_.string());
-    for (const auto& note : download_channels(doc_, root_, o_.storage)) me_.say(note);
+    for (const auto& note : download_channels(doc_, root_, o_.storage, {}, InstanceShare{o_.task.rank, o_.task.instances}))
+      me_.say(note);
     const std::string checkpoints = checkpoint_uri();
     if (!checkpoints.empty()) {
       const auto got = storage::download_prefix(checkpoints, layout.checkpoint_dir(), o_.storage);

@@ -29,7 +29,7 @@ DataLoader::DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Prepr
 DataLoader::~DataLoader() { stop_workers(); }
 
 std::size_t DataLoader::examples_per_epoch() const {
-  const std::size_t n = dataset_->size();
+  const std::size_t n = options_.limit > 0 ? std::min(options_.limit, dataset_->size()) : dataset_->size();
   const auto world = static_cast<std::size_t>(options_.world_size);
   if (world == 1) return n;
   // Training: every rank sees the same number of examples so that collective steps line up.

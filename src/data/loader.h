@@ -44,6 +44,9 @@ struct LoaderOptions {
   // (evaluation) the shards cover every example.
   int rank = 0;
   int world_size = 1;
+  // At most this many examples per epoch (0 = all): the ranks of a ShardedByS3Key job read their own
+  // shares up to the smallest one's size.
+  std::size_t limit = 0;
 };
 
 class DataLoader : public BatchSource {

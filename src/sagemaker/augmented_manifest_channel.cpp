@@ -122,8 +122,15 @@ std::string StagedManifestChannel::summary(const std::string& channel) const {
 
 StagedManifestChannel stage_augmented_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
                                                const fs::path& data_dir, const std::string& channel,
-                                               const storage::StorageConfig& config) {
-  const AugmentedManifest manifest = read_manifest(manifest_uri, attribute_names, channel, config);
+                                               const storage::StorageConfig& config, std::size_t share_index,
+                                               std::size_t share_count) {
+  AugmentedManifest manifest = read_manifest(manifest_uri, attribute_names, channel, config);
+  if (share_count > 1) {
+    std::vector<AugmentedManifestRecord> mine;
+    for (std::size_t i = share_index; i < manifest.records.size(); i += share_count) mine.push_back(manifest.records[i]);
+    manifest.lines = mine.size() + manifest.skipped.size();
+    manifest.records = std::move(mine);
+  }
   const fs::path images = data_dir / channel, annotations = data_dir / (channel + "_annotation");
   check_no_label_map(manifest, data_dir, channel);
   fs::remove_all(annotations);

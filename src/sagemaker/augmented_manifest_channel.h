@@ -26,13 +26,15 @@ struct StagedManifestChannel {
 };
 
 // Reads the manifest at `manifest_uri` and stages channel `channel` under `data_dir` (empty
-// `attribute_names`: Ground Truth's, see parse_augmented_manifest). Throws UserError
+// `attribute_names`: Ground Truth's, see parse_augmented_manifest). With `share_count` > 1 only the usable
+// lines share_index, share_index + share_count, … are staged (ShardedByS3Key). Throws UserError
 // (naming the manifest, the line or the attribute) for a manifest parse_augmented_manifest refuses, when
 // no line could be staged, or when a label map for the channel exists already (a label_map channel and
 // an internal-color-map both given).
 StagedManifestChannel stage_augmented_manifest(const std::string& manifest_uri, const std::vector<std::string>& attribute_names,
                                                const std::filesystem::path& data_dir, const std::string& channel,
-                                               const storage::StorageConfig& config);
+                                               const storage::StorageConfig& config, std::size_t share_index = 0,
+                                               std::size_t share_count = 1);
 
 // Pipe mode: what the channel's pipe carries, in order -- each usable line's image, then its annotation
 // (two RecordIO records per line, as SageMaker streams an augmented manifest with RecordWrapperType

@@ -41,6 +41,7 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout) {
       if (mode != "File" && mode != "Pipe")
         throw UserError("channel '" + name + "' uses TrainingInputMode " + mode + "; the algorithm reads File and Pipe mode");
       if (mode == "Pipe") job.pipes[name] = type;
+      if (channel.is_object() && channel.value("S3DistributionType", "") == "ShardedByS3Key") job.sharded.insert(name);
       // An augmented manifest's lines give the annotations: staged as <name>_annotation, or in its pipe.
       if (type == "AugmentedManifestFile") job.channels.push_back(name + "_annotation");
     }
@@ -73,6 +74,7 @@ SageMakerJob read_sagemaker_job(const SageMakerLayout& layout) {
     if (config.contains("hosts")) job.hosts = config.at("hosts").get<std::vector<std::string>>();
   }
 
+  if (job.hosts.size() < 2) job.sharded.clear();  // one host's share is everything
   const fs::path model_channel = layout.data_dir() / "model";
   if (fs::is_directory(model_channel)) {
     for (const auto& f : io::list_files(model_channel)) {

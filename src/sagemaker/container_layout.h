@@ -14,6 +14,7 @@
 //   <root>/checkpoints/                        checkpoints (synced to S3 by the platform)
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct SageMakerJob {
   std::filesystem::path previous_model;  // the model channel's *.tar.gz, empty without one
   // Channels in Pipe mode (read from pipe(channel, n), not from a folder) → their S3DataType.
   std::map<std::string, std::string> pipes;
+  // Channels each host holds its own share of (S3DistributionType ShardedByS3Key, several hosts).
+  std::set<std::string> sharded;
 };
 
 // Reads and checks the job description: required channels (train, validation, train_annotation,

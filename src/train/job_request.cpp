@@ -42,6 +42,7 @@ TrainOptions assemble_sagemaker(const TrainJobRequest& r) {
   o.hyperparameters = parse_hyperparameters(with_overrides(job.hyperparameters, r.overrides));
   o.data_dir = layout.data_dir();
   o.pipes = job.pipes;
+  o.sharded = job.sharded;
   o.pipe_layout = layout;
   o.model_dir = layout.model_dir();
   o.unpacked_model = true;

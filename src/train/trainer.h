@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,10 @@ struct TrainOptions {
   // pipes of `pipe_layout` as they arrive (data/stream_loader.h) instead of from data_dir's folders.
   std::map<std::string, std::string> pipes;
   sagemaker::SageMakerLayout pipe_layout;
+  // ShardedByS3Key with several ranks: each rank's data_dir holds its own share of these channels
+  // ("train", "validation"), which it reads whole (training: as many examples as the smallest share,
+  // so that the ranks' steps line up; validation: the shares' scores summed).
+  std::set<std::string> sharded;
 };
 
 struct TrainResult {

@@ -130,10 +130,24 @@ void TrainingJob::setup_data() {
       spdlog::warn("channel '{}': {} of {} image/annotation pairs skipped: {}{}", channel, dropped.size(), listed, reasons,
                    dropped.size() > 10 ? "; …" : "");
   }
-  if (train_set_ && static_cast<std::size_t>(h_.num_training_samples) != train_set_->size())
+  std::size_t train_examples = train_set_ ? train_set_->size() : 0;
+  if (train_set_ && sharded("train")) {
+    // Every rank holds its own share: the job's examples are their sum, its steps the smallest share's.
+    std::vector<double> shares(static_cast<std::size_t>(world_), 0.0);
+    shares[static_cast<std::size_t>(comm_->rank())] = static_cast<double>(train_set_->size());
+    all_reduce_sum(*comm_, shares);
+    train_examples = 0;
+    for (double n : shares) train_examples += static_cast<std::size_t>(n);
+    train_share_limit_ = static_cast<std::size_t>(*std::min_element(shares.begin(), shares.end()));
+    if (main_rank_)
+      spdlog::info("channel 'train': ShardedByS3Key, {} examples in {} shares; each rank trains on {} of its share per epoch",
+                   train_examples, world_, train_share_limit_);
+  }
+  if (train_set_ && static_cast<std::size_t>(h_.num_training_samples) != train_examples)
     throw UserError("hyperparameter num_training_samples = " + std::to_string(h_.num_training_samples) + " but the train channel of '" +
-                    options_.data_dir.string() + "' holds " + std::to_string(train_set_->size()) +
-                    " image/annotation pairs; set num_training_samples = " + std::to_string(train_set_->size()));
+                    options_.data_dir.string() + "' holds " + std::to_string(train_examples) +
+                    " image/annotation pairs" + (sharded("train") ? " (all instances' shares)" : "") +
+                    "; set num_training_samples = " + std::to_string(train_examples));
   if (val_set_ && val_set_->size() == 0) throw UserError("the validation channel of '" + options_.data_dir.string() + "' is empty");
   classes_ = data::classes_of_data(options_.data_dir, h_.num_classes).names;
 }
@@ -156,8 +170,9 @@ void TrainingJob::setup_loaders() {
   data::LoaderOptions tl;
   tl.mode = data::LoaderMode::Train;
   tl.batch_size = h_.mini_batch_size / world_;
-  tl.rank = comm_->rank();
-  tl.world_size = world_;
+  tl.rank = sharded("train") ? 0 : comm_->rank();  // a share is read whole, up to the smallest share's size
+  tl.world_size = sharded("train") ? 1 : world_;
+  tl.limit = sharded("train") ? train_share_limit_ : 0;
   tl.shuffle = true;
   tl.drop_last = true;
   tl.workers = workers;
@@ -169,8 +184,8 @@ void TrainingJob::setup_loaders() {
   data::LoaderOptions vl;
   vl.mode = data::LoaderMode::Validation;
   vl.batch_size = (h_.validation_mini_batch_size + world_ - 1) / world_;
-  vl.rank = comm_->rank();
-  vl.world_size = world_;
+  vl.rank = sharded("validation") ? 0 : comm_->rank();  // the shares' scores are summed over the ranks
+  vl.world_size = sharded("validation") ? 1 : world_;
   vl.shuffle = false;
   vl.drop_last = false;
   vl.workers = workers;

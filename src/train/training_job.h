@@ -45,6 +45,8 @@ class TrainingJob {
   void setup_data();
   void setup_model();
   void setup_loaders();
+  // True when this rank holds its own share of the channel (ShardedByS3Key, several ranks).
+  bool sharded(const std::string& channel) const { return world_ > 1 && options_.sharded.count(channel) > 0; }
   // Pipe mode: the loader of a streamed channel, its label map from data_dir/label_map when there is one.
   std::unique_ptr<data::BatchSource> stream_loader(const std::string& channel, const data::LoaderOptions& options,
                                                    std::size_t examples) const;
@@ -62,6 +64,7 @@ class TrainingJob {
   std::filesystem::path output_dir_, checkpoint_dir_;
 
   std::shared_ptr<data::SegmentationDataset> train_set_, val_set_;
+  std::size_t train_share_limit_ = 0;  // ShardedByS3Key: the smallest rank's share
   std::vector<std::string> classes_;
   ModelSetup setup_;
   models::SegmentationModel model_{nullptr};

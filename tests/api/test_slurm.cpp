@@ -183,6 +183,29 @@ TEST_F(SlurmTraining, TwoNodesTrainTransformAndServe) {
       << slurm_jobs("pets-ep");
 }
 
+TEST_F(SlurmTraining, ShardedByS3KeyGivesEachNodeItsOwnShare) {
+  prepare_sample();
+  json request = json::parse(io::read_file(training_request("pets-sharded", 1)));
+  request["ResourceConfig"]["InstanceCount"] = 2;
+  request["HyperParameters"]["mini_batch_size"] = "4";
+  request["HyperParameters"]["validation_mini_batch_size"] = "4";
+  for (auto& c : request["InputDataConfig"])  // validation stays FullyReplicated: never sharded unless asked
+    if (c["ChannelName"].get<std::string>().rfind("train", 0) == 0)
+      c["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key";
+  io::write_file_atomic(dir_ / "sharded.json", request.dump(2));
+  aws_json("sagemaker create-training-job --cli-input-json file://" + (dir_ / "sharded.json").string());
+  const json d = wait_for("pets-sharded", "Completed", std::chrono::seconds(300));
+  const std::string text = job_log("pets-sharded");
+  ASSERT_EQ(d.value("TrainingJobStatus", ""), "Completed") << d.dump(2) << "\n" << text << log();
+  // Key order, every second object from the instance's index: 5 and 4 of the 9 pairs, disjoint.
+  for (const char* line : {"[algo-1 on n1] channel 'train': ShardedByS3Key: 5 of 9 objects for instance 1 of 2",
+                           "[algo-2 on n2] channel 'train': ShardedByS3Key: 4 of 9 objects for instance 2 of 2",
+                           "[algo-1 on n1] channel 'train_annotation': ShardedByS3Key: 5 of 9 objects for instance 1 of 2",
+                           "channel 'train': ShardedByS3Key, 9 examples in 2 shares; each rank trains on 4 of its share per epoch"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find("channel 'validation': ShardedByS3Key"), std::string::npos) << text;
+}
+
 TEST_F(SlurmTraining, StopAndMaxRuntimeEndTheSlurmJob) {
   prepare_sample();
   create("pets-stop", 2, 500);
