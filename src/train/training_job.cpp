@@ -299,6 +299,10 @@ bool TrainingJob::run_epoch() {
     loss_sum += value;
     ++batches;
     ++state_.iteration;
+    if (!first_step_logged_ && main_rank_) {  // when the data let training start (File vs Pipe mode: BENCHMARKS.md)
+      first_step_logged_ = true;
+      spdlog::info("first training step done (epoch {}, {} images)", epoch_ + 1, batch.names.size());
+    }
     images += static_cast<std::size_t>(x.size(0)) * static_cast<std::size_t>(world_);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char status[96];

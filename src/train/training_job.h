@@ -64,7 +64,8 @@ class TrainingJob {
   std::filesystem::path output_dir_, checkpoint_dir_;
 
   std::shared_ptr<data::SegmentationDataset> train_set_, val_set_;
-  std::size_t train_share_limit_ = 0;  // ShardedByS3Key: the smallest rank's share
+  std::size_t train_share_limit_ = 0;
+  bool first_step_logged_ = false;  // ShardedByS3Key: the smallest rank's share
   std::vector<std::string> classes_;
   ModelSetup setup_;
   models::SegmentationModel model_{nullptr};

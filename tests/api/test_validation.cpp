@@ -81,7 +81,7 @@ TEST(Validation, CreateTrainingJobNamesEveryBadField) {
             {"HyperParameters", {{"epochs", 2}}}};
   const std::string m = error_of([&] { validate_create_training_job(r, storage::LocalAccess{}); }).what();
   for (const char* path : {"'trainingJobName'", "'algorithmSpecification.trainingImage'", "'algorithmSpecification.trainingInputMode'",
-                           "'roleArn'", "'inputDataConfig.1.member.dataSource.s3DataSource.s3DataType'",
+                           "'roleArn'", "'inputDataConfig.1.member.dataSource.s3DataSource.attributeNames'",
                            "'inputDataConfig.1.member.dataSource.s3DataSource.s3Uri'", "'outputDataConfig.s3OutputPath'",
                            "'stoppingCondition.maxRuntimeInSeconds'", "'hyperParameters.epochs'"})
     EXPECT_NE(m.find(path), std::string::npos) << path << " missing from: " << m;
