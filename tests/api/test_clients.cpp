@@ -152,5 +152,62 @@ TEST_F(Clients, StopMaxRuntimeAndAServiceKilledMidTraining) {
   EXPECT_TRUE(bucket_->get("output/survivor/output/model.tar.gz", dir_ / "survivor.tar.gz"));
 }
 
+
+// The input section of the README with the real CLI and s3rver: `prepare --manifest`'s augmented manifests,
+// pointed at the bucket, train a Pipe-mode job (streamed from S3 into the job's pipes, every epoch again) and
+// a File-mode one (staged as folders).
+TEST_F(Clients, AugmentedManifestsInPipeAndFileModeFromTheBucket) {
+  const fs::path pet = dir_ / "pet";
+  fs::create_directories(pet / "images");
+  fs::create_directories(pet / "annotations" / "trimaps");
+  const auto images = io::list_files(pet_dir() / "images", {".jpg"});
+  for (std::size_t i = 0; i < 12 && i < images.size(); ++i) {
+    fs::copy_file(images[i], pet / "images" / images[i].filename());
+    const auto trimap = pet_dir() / "annotations" / "trimaps" / (images[i].stem().string() + ".png");
+    fs::copy_file(trimap, pet / "annotations" / "trimaps" / trimap.filename());
+  }
+  ASSERT_EQ(run_cli("prepare --manifest --input '" + pet.string() + "' --output '" + (dir_ / "gt").string() +
+                        "' --validation-fraction 0.25",
+                    dir_ / "prepare.log"),
+            0)
+      << io::read_file(dir_ / "prepare.log");
+  for (const char* m : {"train.manifest", "validation.manifest"}) {  // the bucket's copies
+    std::string text = io::read_file(dir_ / "gt" / m);
+    const std::string local = "file://" + (dir_ / "gt").string() + "/";
+    for (std::size_t at; (at = text.find(local)) != std::string::npos;) text.replace(at, local.size(), bucket_->uri("gt/"));
+    io::write_file_atomic(dir_ / "gt" / m, text);
+  }
+  ASSERT_EQ(bucket_->sync_up(dir_ / "gt", "gt", dir_ / "sync.log"), 0) << io::read_file(dir_ / "sync.log");
+  for (const std::string mode : {"Pipe", "File"}) {
+    const std::string name = mode == "Pipe" ? "gt-pipe" : "gt-file";
+    json request = json::parse(io::read_file(training_request(name, 2)));
+    request["AlgorithmSpecification"]["TrainingInputMode"] = mode;
+    request["InputDataConfig"] = json::array();
+    for (const std::string c : {"train", "validation"})
+      request["InputDataConfig"].push_back(
+          {{"ChannelName", c},
+           {"RecordWrapperType", "RecordIO"},
+           {"ContentType", "application/x-recordio"},
+           {"DataSource",
+            {{"S3DataSource",
+              {{"S3DataType", "AugmentedManifestFile"},
+               {"S3Uri", bucket_->uri("gt/" + c + ".manifest")},
+               {"AttributeNames", {"source-ref", "pets-ref"}}}}}}});
+    io::write_file_atomic(dir_ / (name + ".json"), request.dump(2));
+    ASSERT_EQ(aws("sagemaker create-training-job --cli-input-json file://" + (dir_ / (name + ".json")).string()), 0);
+    ASSERT_EQ(boto3_wait("training_job_completed_or_stopped", "TrainingJobName=" + name), 0) << io::read_file(dir_ / "wait.out");
+    const json job = describe(name);
+    const std::string text = io::read_file(dir_ / "root" / "training-jobs" / name / "log.txt");
+    ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job << text << log();
+    EXPECT_NE(text.find("channel 'train': 9 of 9 augmented manifest lines " + std::string(mode == "Pipe" ? "streamed" : "staged")),
+              std::string::npos)
+        << text;
+    if (mode == "Pipe") {
+      EXPECT_NE(text.find("pipe train_1: 18 of 18 objects streamed"), std::string::npos) << "epoch 2 streams again:\n" << text;
+      EXPECT_NE(text.find("pipe validation_0: first batch ready"), std::string::npos) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace segmaker::test
