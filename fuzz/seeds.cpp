@@ -124,7 +124,7 @@ void recordio_seeds() {
   const std::string answer = serve::encode_probabilities_recordio(p, 2, 2, 2);
   put("fuzz_recordio", "answer.rec", answer);
   put("fuzz_recordio", "two.rec", answer + answer);
-  put("fuzz_recordio", "payload.rec", serve::frame_recordio("hello"));
+  put("fuzz_recordio", "payload.rec", sagemaker::frame_recordio("hello"));
 }
 
 void text_seeds() {

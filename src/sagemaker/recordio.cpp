@@ -91,10 +91,17 @@ bool RecordIOReader::next(std::string& out) {
     if (partial.size() + length > max_payload_)
       throw DataError("RecordIO: the record at byte " + std::to_string(pos) + " is over the " + std::to_string(max_payload_) +
                       "-byte limit for one record");
-    std::string payload(length, '\0');
-    if (const std::size_t body = fill(payload.data(), length); body < length)
-      throw DataError("RecordIO: record at byte " + std::to_string(pos) + " declares " + std::to_string(length) +
-                      " bytes but only " + std::to_string(body) + " follow");
+    // Grown as the bytes arrive: a header that declares more than follows costs no more than what follows.
+    std::string payload;
+    while (payload.size() < length) {
+      const std::size_t had = payload.size();
+      payload.resize(had + std::min<std::size_t>(length - had, 1u << 20));
+      const std::size_t got_now = fill(payload.data() + had, payload.size() - had);
+      if (had + got_now < payload.size()) {
+        throw DataError("RecordIO: record at byte " + std::to_string(pos) + " declares " + std::to_string(length) +
+                        " bytes but only " + std::to_string(had + got_now) + " follow");
+      }
+    }
     char pad[3];
     fill(pad, padded(length) - length);  // the stream may end inside the last record's padding
     switch (cflag) {
