@@ -22,16 +22,20 @@ using json = nlohmann::json;
 
 namespace {
 
-// A ManifestFile channel: exactly the objects the manifest lists, each under its key's name.
-void download_manifest_channel(const std::string& name, const std::string& uri, const fs::path& target,
-                               const storage::StorageConfig& config, const InstanceShare& share) {
-  const storage::Location location = storage::parse_location(uri);
-  sagemaker::ManifestFile manifest;
+// Channel `name`'s ManifestFile at `uri`, read and parsed (UserError naming both).
+sagemaker::ManifestFile read_manifest_file(const std::string& name, const std::string& uri, const storage::StorageConfig& config) {
   try {
-    manifest = sagemaker::parse_manifest_file(storage::open_storage(location, config)->read(location));
+    const storage::Location location = storage::parse_location(uri);
+    return sagemaker::parse_manifest_file(storage::open_storage(location, config)->read(location));
   } catch (const UserError& e) {
     throw UserError("channel '" + name + "': ManifestFile " + uri + ": " + e.what());
   }
+}
+
+// A ManifestFile channel: exactly the objects the manifest lists, each under its key's name.
+void download_manifest_channel(const std::string& name, const std::string& uri, const fs::path& target,
+                               const storage::StorageConfig& config, const InstanceShare& share) {
+  const sagemaker::ManifestFile manifest = read_manifest_file(name, uri, config);
   for (std::size_t i = 0; i < manifest.keys.size(); ++i) {
     if (!share.takes(i)) continue;
     const storage::Location object = storage::parse_location(manifest.uri(i));
@@ -133,13 +137,7 @@ std::vector<std::string> pipe_objects(const json& channel, const fs::path& job_d
   }
   std::vector<std::string> uris;
   if (type == "ManifestFile") {
-    const storage::Location location = storage::parse_location(uri);
-    sagemaker::ManifestFile manifest;
-    try {
-      manifest = sagemaker::parse_manifest_file(storage::open_storage(location, config)->read(location));
-    } catch (const UserError& e) {
-      throw UserError("channel '" + name + "': ManifestFile " + uri + ": " + e.what());
-    }
+    const sagemaker::ManifestFile manifest = read_manifest_file(name, uri, config);
     for (std::size_t i = 0; i < manifest.keys.size(); ++i) uris.push_back(manifest.uri(i));
   } else {
     const storage::Location prefix = storage::parse_location(as_folder_uri(uri));

@@ -69,6 +69,11 @@ class ApiServer {
     return r;
   }
 
+  // Polls DescribeTrainingJob until the job is neither InProgress nor Stopping; the last document.
+  nlohmann::json wait_training_job(const std::string& name) const {
+    return wait_while("DescribeTrainingJob", {{"TrainingJobName", name}}, "TrainingJobStatus", {"InProgress", "Stopping"});
+  }
+
   // Polls Describe<kind> until `field` leaves `while_value`s; returns the last document.
   nlohmann::json wait_while(const std::string& operation, const nlohmann::json& request, const std::string& field,
                             const std::vector<std::string>& while_values,

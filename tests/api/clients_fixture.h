@@ -177,8 +177,8 @@ class Clients : public ::testing::Test {
     io::write_file_atomic(file, request.dump(2));
     return file;
   }
-  // A few Oxford-Pet pairs through `segmaker prepare`, synced to the bucket under data/.
-  fs::path prepare_sample() {
+  // The first 12 Oxford-Pet pairs in the Pet layout under <dir>/pet; that folder.
+  fs::path copy_pet_sample() const {
     const fs::path pet = dir_ / "pet";
     fs::create_directories(pet / "images");
     fs::create_directories(pet / "annotations" / "trimaps");
@@ -188,6 +188,11 @@ class Clients : public ::testing::Test {
       const auto trimap = pet_dir() / "annotations" / "trimaps" / (images[i].stem().string() + ".png");
       fs::copy_file(trimap, pet / "annotations" / "trimaps" / trimap.filename());
     }
+    return pet;
+  }
+  // A few Oxford-Pet pairs through `segmaker prepare`, synced to the bucket under data/.
+  fs::path prepare_sample() {
+    const fs::path pet = copy_pet_sample();
     EXPECT_EQ(run_cli("prepare --input '" + pet.string() + "' --output '" + (dir_ / "data").string() + "' --validation-fraction 0.25",
                       dir_ / "prepare.log"), 0)
         << io::read_file(dir_ / "prepare.log");

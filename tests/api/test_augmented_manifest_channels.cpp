@@ -20,10 +20,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using test::ApiServer;
 
-json wait_job(const ApiServer& api, const std::string& name) {
-  return api.wait_while("DescribeTrainingJob", {{"TrainingJobName", name}}, "TrainingJobStatus", {"InProgress", "Stopping"});
-}
-
 // Ground Truth's colour map for the synthetic data's classes (0 background, 1 square).
 json color_map() {
   return {{"0", {{"class-name", "BACKGROUND"}, {"hex-color", "#ffffff"}, {"confidence", 0.0}}},
@@ -99,7 +95,7 @@ TEST(AugmentedManifestChannels, GroundTruthOutputTrainsAsIsAndBadLinesAreReporte
   const std::string val_uri = write_manifest(api, "validation.manifest", ground_truth_lines(data, "validation", api.temp() / "masks"));
 
   ASSERT_EQ(api.call("CreateTrainingJob", augmented_request(api, "gt", train_uri, val_uri, 7)).status, 200);
-  const json job = wait_job(api, "gt");
+  const json job = api.wait_training_job("gt");
   const std::string log = read_log(api.root(), "training-jobs", "gt");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << log;
   EXPECT_NE(log.find("channel 'train': 8 of 10 augmented manifest lines staged (masks read through the manifest's "
@@ -146,7 +142,7 @@ TEST(AugmentedManifestChannels, BadManifestsFailTheJobNamingWhy) {
   for (const auto& c : cases) {
     const std::string uri = write_manifest(api, c.name + ".manifest", c.lines);
     ASSERT_EQ(api.call("CreateTrainingJob", augmented_request(api, c.name, uri, val_uri, 8, c.attributes)).status, 200) << c.name;
-    const json job = wait_job(api, c.name);
+    const json job = api.wait_training_job(c.name);
     EXPECT_EQ(job["TrainingJobStatus"], "Failed") << c.name;
     const std::string reason = job.value("FailureReason", "");
     EXPECT_EQ(reason.rfind("ClientError: ", 0), 0u) << reason;
@@ -155,7 +151,7 @@ TEST(AugmentedManifestChannels, BadManifestsFailTheJobNamingWhy) {
   // A line whose colour map differs from the first line's is skipped, not trained with the wrong classes.
   const std::string uri = write_manifest(api, "differs.manifest", with(2, other_colors));
   ASSERT_EQ(api.call("CreateTrainingJob", augmented_request(api, "differs", uri, val_uri, 8)).status, 200);
-  const json job = wait_job(api, "differs");
+  const json job = api.wait_training_job("differs");
   const std::string log = read_log(api.root(), "training-jobs", "differs");
   EXPECT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << log;
   EXPECT_NE(log.find("line 3 its internal-color-map differs from line 1's"), std::string::npos) << log;
@@ -176,7 +172,7 @@ TEST(AugmentedManifestChannels, AttributeNamesAreCheckedWhenTheJobIsCreated) {
   both["InputDataConfig"].push_back(
       {{"ChannelName", "train_annotation"}, {"DataSource", {{"S3DataSource", {{"S3DataType", "S3Prefix"}, {"S3Uri", uri}}}}}});
   ASSERT_EQ(api.call("CreateTrainingJob", both).status, 200);
-  const json job = wait_job(api, "both");
+  const json job = api.wait_training_job("both");
   EXPECT_NE(job.value("FailureReason", "").find("drop the channel 'train_annotation'"), std::string::npos) << job.dump(2);
 }
 

@@ -157,15 +157,7 @@ TEST_F(Clients, StopMaxRuntimeAndAServiceKilledMidTraining) {
 // pointed at the bucket, train a Pipe-mode job (streamed from S3 into the job's pipes, every epoch again) and
 // a File-mode one (staged as folders).
 TEST_F(Clients, AugmentedManifestsInPipeAndFileModeFromTheBucket) {
-  const fs::path pet = dir_ / "pet";
-  fs::create_directories(pet / "images");
-  fs::create_directories(pet / "annotations" / "trimaps");
-  const auto images = io::list_files(pet_dir() / "images", {".jpg"});
-  for (std::size_t i = 0; i < 12 && i < images.size(); ++i) {
-    fs::copy_file(images[i], pet / "images" / images[i].filename());
-    const auto trimap = pet_dir() / "annotations" / "trimaps" / (images[i].stem().string() + ".png");
-    fs::copy_file(trimap, pet / "annotations" / "trimaps" / trimap.filename());
-  }
+  const fs::path pet = copy_pet_sample();
   ASSERT_EQ(run_cli("prepare --manifest --input '" + pet.string() + "' --output '" + (dir_ / "gt").string() +
                         "' --validation-fraction 0.25",
                     dir_ / "prepare.log"),

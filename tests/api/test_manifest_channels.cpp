@@ -16,10 +16,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using test::ApiServer;
 
-json wait_job(const ApiServer& api, const std::string& name) {
-  return api.wait_while("DescribeTrainingJob", {{"TrainingJobName", name}}, "TrainingJobStatus", {"InProgress", "Stopping"});
-}
-
 // The train and train_annotation channels as manifests listing `count` of the channel's files
 // (sorted), written next to the data; `edit` may change the manifests' text.
 json manifest_request(const ApiServer& api, const std::string& name, const fs::path& data, std::size_t count,
@@ -51,7 +47,7 @@ TEST(ManifestChannels, TheChannelIsExactlyTheListedObjects) {
   test::write_synthetic_data(data, 10);
   json request = manifest_request(api, "listed", data, 8);  // 8 of the 10 training images
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  const json job = wait_job(api, "listed");
+  const json job = api.wait_training_job("listed");
   const std::string log = read_log(api.root(), "training-jobs", "listed");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << log;
   EXPECT_NE(log.find("8 train / 4 validation images"), std::string::npos) << log;
@@ -74,7 +70,7 @@ TEST(ManifestChannels, BadManifestsFailTheJobNamingWhy) {
   };
   for (const auto& c : cases) {
     ASSERT_EQ(api.call("CreateTrainingJob", manifest_request(api, c.name, data, 8, c.edit)).status, 200) << c.name;
-    const json job = wait_job(api, c.name);
+    const json job = api.wait_training_job(c.name);
     EXPECT_EQ(job["TrainingJobStatus"], "Failed") << c.name;
     const std::string reason = job.value("FailureReason", "");
     EXPECT_EQ(reason.rfind("ClientError: channel 'train'", 0), 0u) << reason;

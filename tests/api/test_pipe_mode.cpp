@@ -22,10 +22,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using test::ApiServer;
 
-json wait_job(const ApiServer& api, const std::string& name) {
-  return api.wait_while("DescribeTrainingJob", {{"TrainingJobName", name}}, "TrainingJobStatus", {"InProgress", "Stopping"});
-}
-
 std::uintmax_t folder_bytes(const fs::path& dir) {
   std::uintmax_t total = 0;
   std::error_code ec;
@@ -95,7 +91,7 @@ TEST(PipeMode, AnAugmentedManifestStreamsWhileTheJobTrains) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
-  const json job = wait_job(api, "piped");
+  const json job = api.wait_training_job("piped");
   done = true;
   sampler.join();
   const std::string log = read_log(api.root(), "training-jobs", "piped");
@@ -119,7 +115,7 @@ TEST(PipeMode, FolderChannelsStreamSideBySide) {
   json request = test::training_job_request("folders", data, api.temp() / "out", 2);
   request["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe";
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  const json job = wait_job(api, "folders");
+  const json job = api.wait_training_job("folders");
   const std::string log = read_log(api.root(), "training-jobs", "folders");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << log;
   EXPECT_NE(log.find("channel 'train_annotation': 8 objects streamed in Pipe mode"), std::string::npos) << log;
@@ -142,7 +138,7 @@ TEST(PipeMode, AStreamCutOrTooShortFailsTheJobSayingWhy) {
       c["DataSource"]["S3DataSource"] = {{"S3DataType", "ManifestFile"}, {"S3Uri", "file://" + (api.temp() / "cut.manifest").string()}};
     }
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  json job = wait_job(api, "cut");
+  json job = api.wait_training_job("cut");
   EXPECT_EQ(job["TrainingJobStatus"], "Failed");
   std::string reason = job.value("FailureReason", "");
   EXPECT_EQ(reason.rfind("ClientError: channel 'train': ", 0), 0u) << reason;
@@ -154,7 +150,7 @@ TEST(PipeMode, AStreamCutOrTooShortFailsTheJobSayingWhy) {
   request["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe";
   request["HyperParameters"]["num_training_samples"] = "12";
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  job = wait_job(api, "short");
+  job = api.wait_training_job("short");
   EXPECT_EQ(job["TrainingJobStatus"], "Failed");
   reason = job.value("FailureReason", "");
   EXPECT_NE(reason.find("the pipe train_0 ended after 8 usable examples (0 skipped), but num_training_samples = 12 asks for 3 "

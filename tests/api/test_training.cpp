@@ -29,10 +29,6 @@ json describe_job(const ApiServer& api, const std::string& name) {
   return api.call("DescribeTrainingJob", {{"TrainingJobName", name}}).body;
 }
 
-json wait_job(const ApiServer& api, const std::string& name) {
-  return api.wait_while("DescribeTrainingJob", {{"TrainingJobName", name}}, "TrainingJobStatus", {"InProgress", "Stopping"});
-}
-
 std::vector<std::string> statuses(const json& doc) {
   std::vector<std::string> out;
   for (const auto& t : doc["SecondaryStatusTransitions"]) out.push_back(t["Status"]);
@@ -85,7 +81,7 @@ TEST(Training, JobToEndpointToTransform) {
   const fs::path data = api.temp() / "data", out = api.temp() / "out";
   test::write_synthetic_data(data);
   ASSERT_EQ(api.call("CreateTrainingJob", test::training_job_request("tiny", data, out, 1)).status, 200);
-  const json job = wait_job(api, "tiny");
+  const json job = api.wait_training_job("tiny");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job.dump(2) << "\n" << api::read_log(api.root(), "training-jobs", "tiny");
   EXPECT_EQ(statuses(job), (std::vector<std::string>{"Starting", "Downloading", "Training", "Uploading", "Completed"}));
   EXPECT_LE(job["TrainingStartTime"].get<double>(), job["TrainingEndTime"].get<double>());
@@ -226,7 +222,7 @@ TEST(Training, AFailedJobCarriesTheAlgorithmsReason) {
   json request = test::training_job_request("bad-hp", data, api.temp() / "out");
   request["HyperParameters"]["num_classes"] = "1";
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  const json job = wait_job(api, "bad-hp");
+  const json job = api.wait_training_job("bad-hp");
   EXPECT_EQ(job["TrainingJobStatus"], "Failed");
   const std::string reason = job["FailureReason"];
   EXPECT_EQ(reason.rfind("AlgorithmError: ", 0), 0u) << reason;
@@ -243,7 +239,7 @@ TEST(Training, InstanceCountTwoRunsTwoRanksWithManagedCheckpoints) {
   request["ResourceConfig"]["InstanceCount"] = 2;
   request["CheckpointConfig"] = {{"S3Uri", "file://" + (api.temp() / "checkpoints").string()}};
   ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
-  const json job = wait_job(api, "two");
+  const json job = api.wait_training_job("two");
   const std::string log = api::read_log(api.root(), "training-jobs", "two");
   ASSERT_EQ(job["TrainingJobStatus"], "Completed") << job << log;
   EXPECT_NE(log.find("launch --nproc 2"), std::string::npos) << log;
@@ -282,7 +278,7 @@ TEST(Training, QueueAndARestartThatResumes) {
   }
   {
     ApiServer again(o, dir / "root");
-    const json resumed = wait_job(again, "first");
+    const json resumed = again.wait_training_job("first");
     EXPECT_EQ(resumed["TrainingJobStatus"], "Completed") << resumed;
     const auto s = statuses(resumed);
     EXPECT_NE(std::find(s.begin(), s.end(), "Interrupted"), s.end()) << resumed;
