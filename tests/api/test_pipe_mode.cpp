@@ -12,6 +12,7 @@
 #include "api/api_fixture.h"
 #include "api/service.h"
 #include "io/paths.h"
+#include "support/process.h"
 #include "support/synthetic_data.h"
 #include "support/test_util.h"
 
@@ -157,6 +158,47 @@ TEST(PipeMode, AStreamCutOrTooShortFailsTheJobSayingWhy) {
                         "batches of 4"),
             std::string::npos)
       << reason;
+}
+
+
+// A Pipe job interrupted by the service's stop checkpoints; the next service streams the channels again from
+// pass 0 and the job resumes where it was, every epoch once. StopTrainingJob ends a Pipe job as Stopped.
+TEST(PipeMode, ARestartedServiceStreamsAgainAndTheJobResumes) {
+  test::TempDir dir;
+  const fs::path data = dir / "data";
+  test::write_synthetic_data(data);
+  ServiceOptions o;
+  o.allowed_local_paths = {dir.path()};
+  const fs::path metrics = dir / "root" / "training-jobs" / "piped" / "output" / "data" / "metrics.jsonl";
+  json request = test::training_job_request("piped", data, dir / "out", 6);
+  request["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe";
+  {
+    ApiServer api(o, dir / "root");
+    ASSERT_EQ(api.call("CreateTrainingJob", request).status, 200);
+    ASSERT_TRUE(test::wait_until([&] { return test::count_lines(metrics) >= 1; }, std::chrono::seconds(120)));
+    api.stop();
+  }
+  {
+    ApiServer again(o, dir / "root");
+    const json resumed = again.wait_training_job("piped");
+    const std::string log = read_log(dir / "root", "training-jobs", "piped");
+    ASSERT_EQ(resumed["TrainingJobStatus"], "Completed") << resumed << log;
+    EXPECT_NE(log.find("resuming from"), std::string::npos) << log;
+    std::size_t epochs = 0;
+    for (std::size_t at = log.find("validation mIOU <score>="); at != std::string::npos; at = log.find("validation mIOU <score>=", at + 1))
+      ++epochs;
+    EXPECT_EQ(epochs, 6u) << log;
+
+    json stopped = request;
+    stopped["TrainingJobName"] = "stopped";
+    stopped["HyperParameters"]["epochs"] = "200";
+    ASSERT_EQ(again.call("CreateTrainingJob", stopped).status, 200);
+    ASSERT_TRUE(test::wait_until([&] { return read_log(dir / "root", "training-jobs", "stopped").find("first training step done") != std::string::npos; },
+                                 std::chrono::seconds(120)));
+    ASSERT_EQ(again.call("StopTrainingJob", {{"TrainingJobName", "stopped"}}).status, 200);
+    const json end = again.wait_training_job("stopped");
+    EXPECT_EQ(end["TrainingJobStatus"], "Stopped") << end << read_log(dir / "root", "training-jobs", "stopped");
+  }
 }
 
 }  // namespace
