@@ -50,6 +50,11 @@ void download_manifest_channel(const std::string& name, const std::string& uri, 
 // An S3Prefix channel's share: its objects in key order, every count-th from the instance's index.
 storage::TransferSummary download_share(const std::string& prefix, const fs::path& target, const storage::StorageConfig& config,
                                         const InstanceShare& share, std::size_t& listed) {
+  if (share.count <= 1) {  // everything: one listing
+    const auto summary = storage::download_prefix(prefix, target, config);
+    listed = summary.objects;
+    return summary;
+  }
   std::vector<std::string> keys;
   storage::download_prefix(prefix, target, config, [&](const std::string& relative) {
     keys.push_back(relative);

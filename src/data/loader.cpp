@@ -8,6 +8,23 @@
 
 namespace segmaker::data {
 
+Batch stack_samples(const std::vector<Sample>& samples, const Preprocessing& preprocessing) {
+  Batch batch;
+  const int h = samples.front().image.rows, w = samples.front().image.cols;
+  const auto n = static_cast<int64_t>(samples.size());
+  batch.images = torch::empty({n, 3, h, w}, torch::kFloat32);
+  batch.masks = torch::empty({n, h, w}, torch::kInt64);
+  const std::size_t image_stride = 3 * static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  const std::size_t mask_stride = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    TORCH_CHECK(samples[k].image.rows == h && samples[k].image.cols == w, "examples of one batch differ in size");
+    write_image(samples[k].image, preprocessing, batch.images.data_ptr<float>() + k * image_stride);
+    write_mask(samples[k].mask, batch.masks.data_ptr<int64_t>() + k * mask_stride);
+    batch.names.push_back(samples[k].name);
+  }
+  return batch;
+}
+
 DataLoader::DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Preprocessing preprocessing,
                        LoaderOptions options)
     : dataset_(std::move(dataset)), preprocessing_(std::move(preprocessing)), options_(options) {
@@ -117,7 +134,6 @@ Batch DataLoader::make_batch(std::size_t batch_index) const {
   const std::size_t begin = batch_index * bs;
   const std::size_t end = std::min(order_.size(), begin + bs);
   std::vector<Sample> samples;
-  Batch batch;
   for (std::size_t k = begin; k < end; ++k) {
     const std::size_t i = order_[k];
     Sample s = dataset_->load(i);
@@ -130,21 +146,9 @@ Batch DataLoader::make_batch(std::size_t batch_index) const {
       case LoaderMode::Validation: s = transform_validation(s, options_.crop_size); break;
       case LoaderMode::Full: break;
     }
-    batch.names.push_back(s.name);
     samples.push_back(std::move(s));
   }
-  const int h = samples.front().image.rows, w = samples.front().image.cols;
-  const auto n = static_cast<int64_t>(samples.size());
-  batch.images = torch::empty({n, 3, h, w}, torch::kFloat32);
-  batch.masks = torch::empty({n, h, w}, torch::kInt64);
-  const std::size_t image_stride = 3 * static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
-  const std::size_t mask_stride = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
-  for (std::size_t k = 0; k < samples.size(); ++k) {
-    TORCH_CHECK(samples[k].image.rows == h && samples[k].image.cols == w, "examples of one batch differ in size");
-    write_image(samples[k].image, preprocessing_, batch.images.data_ptr<float>() + k * image_stride);
-    write_mask(samples[k].mask, batch.masks.data_ptr<int64_t>() + k * mask_stride);
-  }
-  return batch;
+  return stack_samples(samples, preprocessing_);
 }
 
 bool DataLoader::next(Batch& out) {

@@ -49,6 +49,9 @@ struct LoaderOptions {
   std::size_t limit = 0;
 };
 
+// Samples of one size → a Batch (images normalised by `preprocessing`); the loaders' one batch maker.
+Batch stack_samples(const std::vector<Sample>& samples, const Preprocessing& preprocessing);
+
 class DataLoader : public BatchSource {
  public:
   DataLoader(std::shared_ptr<const SegmentationDataset> dataset, Preprocessing preprocessing, LoaderOptions options);

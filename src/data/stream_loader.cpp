@@ -7,7 +7,6 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
-#include "data/image_tensor.h"
 #include "data/random.h"
 #include "io/error.h"
 #include "io/parallel.h"
@@ -183,16 +182,7 @@ void StreamLoader::batch_loop() {
         break;
       }
       usable_ += samples.size();
-      Batch batch;
-      const int h = samples.front().image.rows, w = samples.front().image.cols;
-      const auto n = static_cast<std::int64_t>(samples.size());
-      batch.images = torch::empty({n, 3, h, w}, torch::kFloat32);
-      batch.masks = torch::empty({n, h, w}, torch::kInt64);
-      for (std::size_t k = 0; k < samples.size(); ++k) {
-        write_image(samples[k].image, preprocessing_, batch.images.data_ptr<float>() + k * 3 * h * w);
-        write_mask(samples[k].mask, batch.masks.data_ptr<std::int64_t>() + k * h * w);
-        batch.names.push_back(samples[k].name);
-      }
+      Batch batch = stack_samples(samples, preprocessing_);
       if (made++ == 0)
         spdlog::info("pipe {}: first batch ready {:.2f} s after the pass was opened", pipe_name, seconds_since(started_));
       std::unique_lock<std::mutex> lock(mutex_);
